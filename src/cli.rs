@@ -1,0 +1,463 @@
+//! Command-line interface (clap derive). Each command is a thin shell over the library.
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use color_eyre::Result;
+use color_eyre::eyre::{WrapErr, bail, eyre};
+use floorhand::config::{Config, Paths};
+use floorhand::domain::{Role, scan};
+use floorhand::store::{NewUser, SYSTEM_USER, StockFilter, Store};
+use floorhand::{demo, import, tui};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "floorhand",
+    version,
+    about = "Warehouse floor terminal: receiving, putaway, picking, packing, returns and counts",
+    long_about = "Floorhand is a terminal application for warehouse floor staff, backed by a local \
+                  journal-first SQLite store.\n\nWith no command it opens the floor screens on the \
+                  configured store. Start with `floorhand demo` to try it on a demo warehouse."
+)]
+struct Cli {
+    /// The store to use [default: floorhand.db in the platform data directory]
+    #[arg(long, global = true, env = "FLOORHAND_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// The config file [default: config.toml in the platform config directory]
+    #[arg(long, global = true, env = "FLOORHAND_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a fresh demo warehouse and open the floor screens on it
+    Demo {
+        /// Reopen the existing demo store instead of building a fresh one
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Create a store without opening the floor screens
+    Init {
+        /// Load the demo warehouse into the new store and print its logins
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import reference data from a CSV file (all rows or none)
+    Import {
+        #[arg(value_enum)]
+        what: ImportKind,
+        /// The CSV file; its header row names the columns (see README)
+        file: PathBuf,
+    },
+    /// List on-hand stock by location, item and lot
+    Stock {
+        /// Only this item (SKU or GTIN)
+        #[arg(long)]
+        item: Option<String>,
+        /// Only this location
+        #[arg(long)]
+        location: Option<String>,
+        /// Only this lot code
+        #[arg(long)]
+        lot: Option<String>,
+        /// Include virtual locations (supplier, customer, loss, scrap, transit)
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the store's invariants; exit 0 when all hold
+    Check {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage users
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ImportKind {
+    Items,
+    Locations,
+    Users,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Add a user or replace one with the same badge
+    Add {
+        badge: String,
+        /// Full name
+        #[arg(long)]
+        name: String,
+        /// Comma-separated roles: receiver, putaway, picker, packer, returns, counter,
+        /// supervisor, trainer, admin
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The PIN (4 to 8 digits); read from standard input when left out
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// List users and the state of their badges
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unlock a badge locked by wrong PINs
+    Unlock { badge: String },
+}
+
+pub fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let paths = Paths::platform();
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| paths.config_file.clone());
+    let config = Config::load(&config_path)?;
+    init_logging(&paths.data_dir, &config);
+    let store_path = |default: &str| {
+        cli.db
+            .clone()
+            .unwrap_or_else(|| paths.data_dir.join(default))
+    };
+    match cli.command {
+        None => {
+            let store = open(&store_path("floorhand.db"), &config)?;
+            run_tui(store, config)
+        }
+        Some(Command::Demo { keep }) => {
+            let path = store_path("demo.db");
+            let store = if keep && path.exists() {
+                open(&path, &config)?
+            } else {
+                fresh_demo(&path, &config)?
+            };
+            run_tui(store, config)
+        }
+        Some(Command::Init { demo: with_demo }) => {
+            let path = store_path("floorhand.db");
+            let mut store = open(&path, &config)?;
+            if with_demo {
+                if store.journal_len()? > 0 {
+                    bail!(
+                        "{} already holds data: init --demo needs a new store",
+                        path.display()
+                    );
+                }
+                demo::load(&mut store)?;
+                println!("Created the demo warehouse in {}", path.display());
+                print_logins();
+            } else {
+                println!("Store ready at {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Import { what, file }) => {
+            let mut store = open(&store_path("floorhand.db"), &config)?;
+            import_file(&mut store, what, &file)
+        }
+        Some(Command::Stock {
+            item,
+            location,
+            lot,
+            all,
+            json,
+        }) => {
+            let store = open(&store_path("floorhand.db"), &config)?;
+            stock(&store, item, location, lot, all, json)
+        }
+        Some(Command::Check { json }) => {
+            let store = open(&store_path("floorhand.db"), &config)?;
+            check(&store, json)
+        }
+        Some(Command::Users { command }) => {
+            let mut store = open(&store_path("floorhand.db"), &config)?;
+            users(&mut store, command)
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "floorhand",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open(path: &Path, config: &Config) -> Result<Store> {
+    Store::open(path, &config.terminal_id)
+        .wrap_err_with(|| format!("cannot open the store {}", path.display()))
+}
+
+/// Replace the demo store at `path` with a freshly built one. A store that is not a demo
+/// store is never replaced.
+fn fresh_demo(path: &Path, config: &Config) -> Result<Store> {
+    if path.exists() {
+        let existing = open(path, config)?;
+        if !demo::is_demo(&existing) && existing.journal_len()? > 0 {
+            bail!(
+                "{} holds a store that is not a demo store; it was left alone. Use another --db",
+                path.display()
+            );
+        }
+        drop(existing);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).wrap_err_with(|| {
+                        format!("cannot remove the old demo store {}", path.display())
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut store = open(path, config)?;
+    demo::load(&mut store)?;
+    tracing::info!(path = %path.display(), "demo warehouse built");
+    Ok(store)
+}
+
+fn run_tui(store: Store, config: Config) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        bail!("the floor screens need a terminal; for scripts use stock, check or import");
+    }
+    tui::run(tui::App::new(store, config, chrono::Utc::now()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_logins() {
+    println!("\nDemo logins (badge / PIN / role):");
+    for d in demo::logins() {
+        println!("  {:<6} {:<6} {:<20} {}", d.badge, d.pin, d.roles, d.name);
+    }
+}
+
+fn import_file(store: &mut Store, what: ImportKind, file: &Path) -> Result<ExitCode> {
+    let reader =
+        std::fs::File::open(file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
+    let fail = |e: import::ImportError| eyre!("{}: {e}. Nothing was imported", file.display());
+    let n = match what {
+        ImportKind::Items => {
+            let items = import::items(reader).map_err(fail)?;
+            store.define_items(SYSTEM_USER, &items)?;
+            items.len()
+        }
+        ImportKind::Locations => {
+            let locations = import::locations(reader).map_err(fail)?;
+            store.define_locations(SYSTEM_USER, &locations)?;
+            locations.len()
+        }
+        ImportKind::Users => {
+            let users = import::users(reader).map_err(fail)?;
+            store.add_users(SYSTEM_USER, &users)?;
+            users.len()
+        }
+    };
+    println!("imported {n} {}", format!("{what:?}").to_lowercase());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stock(
+    store: &Store,
+    item: Option<String>,
+    location: Option<String>,
+    lot: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    // An item may be given by any of its GTINs as well as by SKU.
+    let sku = match item {
+        Some(code) => match (store.item(&code)?, store.item_by_gtin(&code)?) {
+            (Some(i), _) | (None, Some((i, _))) => Some(i.sku),
+            (None, None) => bail!("not found: item {}", scan::display(&code)),
+        },
+        None => None,
+    };
+    if let Some(l) = &location
+        && store.location(l)?.is_none()
+    {
+        bail!("not found: location {}", scan::display(l));
+    }
+    let rows = store.stock(&StockFilter {
+        sku,
+        location,
+        lot,
+        include_virtual: all,
+    })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{:<12} {:<11} {:<12} {:<10} {:>9}  avail",
+            "location", "role", "item", "lot", "qty"
+        )?;
+        for r in &rows {
+            writeln!(
+                out,
+                "{:<12} {:<11} {:<12} {:<10} {:>9}  {}",
+                r.location,
+                r.role.as_str(),
+                r.sku,
+                r.lot,
+                r.qty,
+                if r.available { "yes" } else { "no" }
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(store: &Store, json: bool) -> Result<ExitCode> {
+    let report = store.check()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for c in &report.checks {
+            println!("{:<28} {}", c.name, if c.ok { "ok" } else { "FAILED" });
+            for v in &c.violations {
+                println!("    {v}");
+            }
+        }
+        println!(
+            "{}",
+            if report.ok {
+                "all checks hold"
+            } else {
+                "violations found"
+            }
+        );
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn users(store: &mut Store, command: UsersCommand) -> Result<ExitCode> {
+    match command {
+        UsersCommand::Add {
+            badge,
+            name,
+            roles,
+            pin,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    Role::parse(r).ok_or_else(|| {
+                        eyre!(
+                            "{r:?} is not a role; roles are {}",
+                            Role::ALL.map(|x| x.as_str()).join(", ")
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let pin = match pin {
+                Some(p) => p,
+                None => {
+                    eprint!("PIN for {badge}: ");
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim().to_string()
+                }
+            };
+            store.add_users(
+                SYSTEM_USER,
+                &[NewUser {
+                    badge: badge.clone(),
+                    name,
+                    roles,
+                    pin,
+                }],
+            )?;
+            println!("user {badge} saved");
+        }
+        UsersCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                let v: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "badge": u.user.badge,
+                            "name": u.user.name,
+                            "roles": u.user.roles,
+                            "disabled": u.user.disabled,
+                            "locked": u.locked,
+                            "failed_attempts": u.failed_attempts,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("{:<8} {:<24} {:<22} state", "badge", "name", "roles");
+                for u in &users {
+                    let state = if u.user.disabled {
+                        "disabled".to_string()
+                    } else if u.locked {
+                        "LOCKED".to_string()
+                    } else if u.failed_attempts > 0 {
+                        format!("{} failed PINs", u.failed_attempts)
+                    } else {
+                        "active".to_string()
+                    };
+                    println!(
+                        "{:<8} {:<24} {:<22} {state}",
+                        u.user.badge,
+                        u.user.name,
+                        u.user.roles_label()
+                    );
+                }
+            }
+        }
+        UsersCommand::Unlock { badge } => {
+            store.unlock(&badge, SYSTEM_USER)?;
+            println!("badge {badge} unlocked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to `floorhand.log` in the data directory, never to the screen. A log that
+/// cannot be opened leaves the app running without one.
+fn init_logging(data_dir: &Path, config: &Config) {
+    let _ = std::fs::create_dir_all(data_dir);
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("floorhand.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+}

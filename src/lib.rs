@@ -1,0 +1,12 @@
+//! Floorhand: a terminal application for warehouse floor staff.
+//!
+//! See ARCHITECTURE.md for the map of this crate.
+
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod flows;
+pub mod import;
+pub mod sops;
+pub mod store;
+pub mod tui;

@@ -1,0 +1,144 @@
+//! Applying one event to the projections. The same function serves recording, and will
+//! serve events pulled from the server: the projections are always a fold of the journal.
+
+use super::Result;
+use crate::domain::{Event, LoginFailure};
+use rusqlite::{Connection, params};
+
+pub(super) fn apply(tx: &Connection, event: &Event, at: &str) -> Result<()> {
+    match event {
+        Event::ItemDefined { item } => {
+            tx.prepare_cached(
+                "INSERT INTO items (sku, description, base_unit, lot_tracked, expiry_tracked,
+                     shelf_life_days, abc, unit_cost_cents, category)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (sku) DO UPDATE SET description = excluded.description,
+                     base_unit = excluded.base_unit, lot_tracked = excluded.lot_tracked,
+                     expiry_tracked = excluded.expiry_tracked,
+                     shelf_life_days = excluded.shelf_life_days, abc = excluded.abc,
+                     unit_cost_cents = excluded.unit_cost_cents, category = excluded.category",
+            )?
+            .execute(params![
+                item.sku,
+                item.description,
+                item.base_unit,
+                item.lot_tracked,
+                item.expiry_tracked,
+                item.shelf_life_days,
+                item.abc.as_str(),
+                item.unit_cost_cents,
+                item.category
+            ])?;
+            tx.prepare_cached("DELETE FROM gtins WHERE sku = ?1")?
+                .execute([&item.sku])?;
+            let mut ins =
+                tx.prepare_cached("INSERT INTO gtins (gtin, sku, pack_qty) VALUES (?1, ?2, ?3)")?;
+            for g in &item.gtins {
+                ins.execute(params![g.gtin, item.sku, g.pack_qty])?;
+            }
+        }
+        Event::LocationDefined { location: l } => {
+            tx.prepare_cached(
+                "INSERT INTO locations (code, site, zone, kind, role, pick_seq, check_digits, capacity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (code) DO UPDATE SET site = excluded.site, zone = excluded.zone,
+                     kind = excluded.kind, role = excluded.role, pick_seq = excluded.pick_seq,
+                     check_digits = excluded.check_digits, capacity = excluded.capacity",
+            )?
+            .execute(params![
+                l.code,
+                l.site,
+                l.zone,
+                l.kind.as_str(),
+                l.role.as_str(),
+                l.pick_seq,
+                l.check_digits,
+                l.capacity
+            ])?;
+        }
+        Event::UserDefined {
+            badge,
+            name,
+            roles,
+            pin_hash,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            tx.prepare_cached(
+                "INSERT INTO users (badge, name, roles, pin_hash) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (badge) DO UPDATE SET name = excluded.name, roles = excluded.roles,
+                     pin_hash = excluded.pin_hash, disabled = 0",
+            )?
+            .execute(params![badge, name, roles, pin_hash])?;
+        }
+        Event::UserDisabled { badge } => {
+            tx.prepare_cached("UPDATE users SET disabled = 1 WHERE badge = ?1")?
+                .execute([badge])?;
+        }
+        Event::LotDefined { sku, lot, expiry } => {
+            tx.prepare_cached(
+                "INSERT INTO lots (sku, code, expiry) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sku, code) DO UPDATE SET expiry = excluded.expiry",
+            )?
+            .execute(params![sku, lot, expiry.map(|d| d.to_string())])?;
+        }
+        Event::StockMoved {
+            sku,
+            lot,
+            from,
+            to,
+            qty,
+            ..
+        } => {
+            add_balance(tx, from, sku, lot, -qty)?;
+            add_balance(tx, to, sku, lot, *qty)?;
+        }
+        Event::LoginSucceeded { badge } => {
+            tx.prepare_cached(
+                "UPDATE users SET failed_attempts = 0, last_failed_at = NULL WHERE badge = ?1",
+            )?
+            .execute([badge])?;
+        }
+        Event::LoginFailed { badge, failure } => {
+            if *failure == LoginFailure::WrongPin {
+                tx.prepare_cached(
+                    "UPDATE users SET failed_attempts = failed_attempts + 1, last_failed_at = ?2
+                     WHERE badge = ?1",
+                )?
+                .execute([badge, at])?;
+            }
+        }
+        Event::BadgeLocked { badge } => {
+            tx.prepare_cached("UPDATE users SET locked = 1 WHERE badge = ?1")?
+                .execute([badge])?;
+        }
+        Event::BadgeUnlocked { badge, .. } => {
+            tx.prepare_cached(
+                "UPDATE users SET locked = 0, failed_attempts = 0, last_failed_at = NULL
+                 WHERE badge = ?1",
+            )?
+            .execute([badge])?;
+        }
+        Event::LoggedOut { .. } => {}
+    }
+    Ok(())
+}
+
+/// Add `delta` to one balance; a balance that reaches zero is removed.
+fn add_balance(tx: &Connection, location: &str, sku: &str, lot: &str, delta: i64) -> Result<()> {
+    let now: i64 = tx
+        .prepare_cached(
+            "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (location, sku, lot) DO UPDATE SET qty = qty + excluded.qty
+             RETURNING qty",
+        )?
+        .query_row(params![location, sku, lot, delta], |r| r.get(0))?;
+    if now == 0 {
+        tx.prepare_cached("DELETE FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3")?
+            .execute(params![location, sku, lot])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The schema as an ordered list of migrations. A released migration is never edited;
+//! changes are new entries at the end. `PRAGMA user_version` holds how many are applied.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: journal, reference data, stock balances, users.
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE journal (
+    ord      INTEGER PRIMARY KEY,
+    id       TEXT NOT NULL UNIQUE,
+    terminal TEXT NOT NULL,
+    seq      INTEGER NOT NULL CHECK (seq > 0),
+    user     TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    payload  TEXT NOT NULL,
+    UNIQUE (terminal, seq)
+) STRICT;
+
+CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+
+CREATE TABLE items (
+    sku             TEXT PRIMARY KEY,
+    description     TEXT NOT NULL,
+    base_unit       TEXT NOT NULL,
+    lot_tracked     INTEGER NOT NULL CHECK (lot_tracked IN (0, 1)),
+    expiry_tracked  INTEGER NOT NULL CHECK (expiry_tracked IN (0, 1)),
+    shelf_life_days INTEGER,
+    abc             TEXT NOT NULL CHECK (abc IN ('A', 'B', 'C')),
+    unit_cost_cents INTEGER NOT NULL,
+    category        TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE gtins (
+    gtin     TEXT PRIMARY KEY,
+    sku      TEXT NOT NULL REFERENCES items (sku),
+    pack_qty INTEGER NOT NULL CHECK (pack_qty > 0)
+) STRICT;
+CREATE INDEX gtins_by_sku ON gtins (sku);
+
+CREATE TABLE locations (
+    code         TEXT PRIMARY KEY,
+    site         TEXT NOT NULL,
+    zone         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('physical', 'virtual')),
+    role         TEXT NOT NULL,
+    pick_seq     INTEGER,
+    check_digits TEXT,
+    capacity     INTEGER CHECK (capacity IS NULL OR capacity >= 0)
+) STRICT;
+
+CREATE TABLE lots (
+    sku    TEXT NOT NULL REFERENCES items (sku),
+    code   TEXT NOT NULL,
+    expiry TEXT,
+    PRIMARY KEY (sku, code)
+) STRICT;
+CREATE INDEX lots_by_code ON lots (code);
+
+CREATE TABLE balances (
+    location TEXT NOT NULL REFERENCES locations (code),
+    sku      TEXT NOT NULL REFERENCES items (sku),
+    lot      TEXT NOT NULL,
+    qty      INTEGER NOT NULL,
+    PRIMARY KEY (location, sku, lot)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX balances_by_item ON balances (sku, lot);
+
+CREATE TABLE users (
+    badge           TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    roles           TEXT NOT NULL,
+    pin_hash        TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_failed_at  TEXT,
+    locked          INTEGER NOT NULL DEFAULT 0
+) STRICT;
+"#,
+];

@@ -1,0 +1,265 @@
+//! The one module that talks to SQLite. Everything else calls the typed functions here.
+//!
+//! Every change is recorded with [`Store::record`]: the events are appended to the
+//! journal and applied to the projections (balances, reference data, users) in one
+//! transaction, so the journal and the projections can never disagree.
+
+mod apply;
+mod check;
+mod commands;
+mod migrations;
+mod queries;
+
+pub use check::{CheckItem, CheckReport};
+pub use commands::{LoginOutcome, Move, NewUser};
+pub use migrations::MIGRATIONS;
+pub use queries::{Found, StockFilter, StockRow, UserRecord};
+
+use crate::domain::Event;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::Path;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "this store was written by a newer Floorhand (schema {found}, this version knows {supported}); \
+         upgrade Floorhand or open another store"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error("the store is read-only: nothing was saved. Check the file's permissions, or ask IT")]
+    ReadOnly,
+    #[error("the disk is full: nothing was saved. Free space on the terminal, then try again")]
+    DiskFull,
+    #[error("the store is busy in another program: nothing was saved. Try again")]
+    Busy,
+    /// The request was refused by a rule; nothing was written.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("store error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("corrupt journal row {ord}: {reason}")]
+    CorruptJournal { ord: i64, reason: String },
+    #[error("could not encode an event: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::ReadOnly) => Self::ReadOnly,
+            Some(ErrorCode::DiskFull) => Self::DiskFull,
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Busy,
+            _ => Self::Sqlite(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What the journal says about one recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: Uuid,
+    pub terminal: String,
+    pub seq: i64,
+}
+
+/// The user name written on events that no person caused (init, imports from the CLI).
+pub const SYSTEM_USER: &str = "system";
+
+pub struct Store {
+    conn: Connection,
+    terminal: String,
+    read_only: bool,
+}
+
+impl Store {
+    /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    /// If the file cannot be written, it is opened read-only so lookups still work;
+    /// [`Store::is_read_only`] tells.
+    pub fn open(path: &Path, terminal: &str) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // A missing directory shows up as an open error just below.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        match Connection::open(path) {
+            Ok(conn) => match Self::init(conn, terminal, false) {
+                Err(StoreError::ReadOnly) => Self::open_read_only(path, terminal),
+                other => other,
+            },
+            Err(e) if path.exists() => {
+                tracing::warn!("opening the store read-write failed: {e}");
+                Self::open_read_only(path, terminal)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn open_read_only(path: &Path, terminal: &str) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::init(conn, terminal, true)
+    }
+
+    pub fn open_in_memory(terminal: &str) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, terminal, false)
+    }
+
+    fn init(conn: Connection, terminal: &str, read_only: bool) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        if !read_only {
+            // WAL for concurrent readers; FULL so a confirmed scan survives power loss.
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Self {
+            conn,
+            terminal: terminal.to_string(),
+            read_only,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let found: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        if found == supported {
+            return Ok(());
+        }
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn terminal(&self) -> &str {
+        &self.terminal
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The schema version of this store.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Append `events` to the journal and apply them to the projections, all in one
+    /// durable transaction. Either every event is recorded or none is.
+    pub fn record(&mut self, user: &str, events: &[Event]) -> Result<Vec<Recorded>> {
+        let now = Utc::now();
+        self.transact(|s| record_in(&s.conn, &s.terminal, user, now, events))
+    }
+
+    /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
+    /// otherwise. Reads inside `f` see its own uncommitted writes.
+    fn transact<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        if !self.conn.is_autocommit() {
+            // Left open by an earlier failure that could not roll back.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let out = f(self).and_then(|v| {
+            self.conn.execute_batch("COMMIT")?;
+            Ok(v)
+        });
+        if out.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.transact(|s| {
+            s.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Direct access for tests that need to break the store on purpose.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Append events to the journal with gapless per-terminal sequence numbers and apply each
+/// to the projections. Must run inside a transaction.
+fn record_in(
+    tx: &Connection,
+    terminal: &str,
+    user: &str,
+    at: DateTime<Utc>,
+    events: &[Event],
+) -> Result<Vec<Recorded>> {
+    let mut seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1",
+        [terminal],
+        |r| r.get(0),
+    )?;
+    let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        seq += 1;
+        let id = Uuid::now_v7();
+        let payload = serde_json::to_string(event)?;
+        insert.execute(rusqlite::params![
+            id.to_string(),
+            terminal,
+            seq,
+            user,
+            at,
+            event.kind(),
+            payload
+        ])?;
+        apply::apply(tx, event, &at)?;
+        out.push(Recorded {
+            id,
+            terminal: terminal.to_string(),
+            seq,
+        });
+    }
+    Ok(out)
+}

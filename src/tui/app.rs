@@ -1,0 +1,317 @@
+//! The application state and its one place of effects: keys become intents, intents go
+//! to the flow on screen, and the effects the flow returns are carried out here (store
+//! calls, bell, screen changes). Drawing reads this state and never changes it.
+
+use super::input::{Intent, ScanField};
+use crate::config::Config;
+use crate::demo::{self, DemoLogin};
+use crate::domain::{Task, User, scan};
+use crate::flows::home::HomeFlow;
+use crate::flows::login::LoginFlow;
+use crate::flows::lookup::{LookupAnswer, LookupFlow};
+use crate::flows::unlock::UnlockFlow;
+use crate::flows::{Effect, Input, Notice};
+use crate::sops::Topic;
+use crate::store::{LoginOutcome, Store};
+use chrono::{DateTime, FixedOffset, Local, Utc};
+use ratatui::crossterm::event::{Event, KeyEvent};
+
+/// The screen in front of the user, with its flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Login(LoginFlow),
+    Home(HomeFlow),
+    Lookup(LookupFlow),
+    Unlock(UnlockFlow),
+}
+
+impl Screen {
+    pub fn topic(&self) -> Topic {
+        match self {
+            Self::Login(_) => Topic::Login,
+            Self::Home(_) => Topic::Home,
+            Self::Lookup(_) => Topic::StockLookup,
+            Self::Unlock(_) => Topic::Approvals,
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Login(_) => "Sign in",
+            Self::Home(_) => "Menu",
+            Self::Lookup(_) => "Stock lookup",
+            Self::Unlock(_) => "Unlock badge",
+        }
+    }
+}
+
+/// The F1 overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Help {
+    pub topic: Topic,
+    pub scroll: u16,
+}
+
+pub struct App {
+    pub(super) store: Store,
+    pub(super) config: Config,
+    pub(super) screen: Screen,
+    pub(super) user: Option<User>,
+    pub(super) field: ScanField,
+    pub(super) help: Option<Help>,
+    pub(super) demo_logins: Vec<DemoLogin>,
+    pub(super) now: DateTime<Utc>,
+    utc_offset: FixedOffset,
+    last_input: DateTime<Utc>,
+    bells: u32,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(store: Store, config: Config, now: DateTime<Utc>) -> Self {
+        let demo_logins = if demo::is_demo(&store) {
+            demo::logins()
+        } else {
+            Vec::new()
+        };
+        let mut screen = LoginFlow::new();
+        if store.is_read_only() {
+            screen.notice = Some(Notice::error(
+                "the store is read-only: nothing can be saved. Call IT",
+            ));
+        }
+        Self {
+            store,
+            config,
+            screen: Screen::Login(screen),
+            user: None,
+            field: ScanField::default(),
+            help: None,
+            demo_logins,
+            now,
+            utc_offset: *Local::now().offset(),
+            last_input: now,
+            bells: 0,
+            quit: false,
+        }
+    }
+
+    /// Show the clock in this offset from UTC instead of the local one (for tests).
+    pub fn set_utc_offset(&mut self, offset: FixedOffset) {
+        self.utc_offset = offset;
+    }
+
+    pub fn utc_offset(&self) -> FixedOffset {
+        self.utc_offset
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn user(&self) -> Option<&User> {
+        self.user.as_ref()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Bells rung since the last call; the loop writes BEL for each.
+    pub fn take_bells(&mut self) -> u32 {
+        std::mem::take(&mut self.bells)
+    }
+
+    /// Advance the clock; logs out an idle user.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        let Some(limit) = self.config.idle_logout() else {
+            return;
+        };
+        let idle = (now - self.last_input).to_std().unwrap_or_default();
+        if self.user.is_some() && idle >= limit {
+            let mins = limit.as_secs().div_ceil(60);
+            self.logout(
+                true,
+                Notice::info(format!("logged out after {mins} min idle")),
+            );
+        }
+    }
+
+    pub fn on_event(&mut self, event: &Event) {
+        if let Event::Key(key) = event {
+            self.on_key(*key);
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        self.last_input = self.now;
+        let intent = self.field.handle(key, &self.config.scanner);
+        if let Some(help) = &mut self.help {
+            match intent {
+                Intent::Help | Intent::Back => self.help = None,
+                Intent::Up => help.scroll = help.scroll.saturating_sub(1),
+                Intent::Down => help.scroll = help.scroll.saturating_add(1),
+                Intent::PageUp => help.scroll = help.scroll.saturating_sub(8),
+                Intent::PageDown => help.scroll = help.scroll.saturating_add(8),
+                Intent::Quit => self.quit(),
+                _ => {}
+            }
+            self.field.clear();
+            return;
+        }
+        let input = match intent {
+            Intent::Submit(text) => {
+                if !matches!(self.screen, Screen::Login(ref f) if f.masked()) {
+                    tracing::info!(screen = self.screen.title(), scan = %scan::display(&text), "scan");
+                }
+                Input::Scanned(text)
+            }
+            Intent::Back => Input::Back,
+            Intent::Up => Input::Up,
+            Intent::Down => Input::Down,
+            Intent::PageUp => Input::PageUp,
+            Intent::PageDown => Input::PageDown,
+            Intent::Help => {
+                self.help = Some(Help {
+                    topic: self.screen.topic(),
+                    scroll: 0,
+                });
+                return;
+            }
+            Intent::Quit => return self.quit(),
+            Intent::Logout => {
+                if self.user.is_some() {
+                    self.logout(false, Notice::info("logged out"));
+                }
+                return;
+            }
+            Intent::Edited | Intent::Ignored => return,
+        };
+        let effects = match &mut self.screen {
+            Screen::Login(f) => f.input(input),
+            Screen::Home(f) => f.input(input),
+            Screen::Lookup(f) => f.input(input),
+            Screen::Unlock(f) => f.input(input),
+        };
+        self.perform(effects);
+    }
+
+    /// Carry out effects; answers go back to the flow, which may ask for more.
+    fn perform(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            let more = match effect {
+                Effect::Beep => {
+                    self.bells += 1;
+                    vec![]
+                }
+                Effect::Authenticate { badge, pin } => self.authenticate(&badge, &pin),
+                Effect::Lookup(code) => {
+                    let answer = LookupAnswer::gather(&self.store, &code);
+                    match (&mut self.screen, answer) {
+                        (Screen::Lookup(f), Ok(a)) => f.answer(a),
+                        (Screen::Lookup(f), Err(e)) => f.failed(e.to_string()),
+                        _ => vec![],
+                    }
+                }
+                Effect::Unlock(badge) => self.unlock(&badge),
+                Effect::Open(task) => {
+                    self.open(task);
+                    vec![]
+                }
+                Effect::Home => {
+                    self.go_home();
+                    vec![]
+                }
+                Effect::Logout => {
+                    self.logout(false, Notice::info("logged out"));
+                    vec![]
+                }
+            };
+            self.perform(more);
+        }
+    }
+
+    fn authenticate(&mut self, badge: &str, pin: &str) -> Vec<Effect> {
+        let outcome = self.store.login(badge, pin, self.now);
+        let Screen::Login(flow) = &mut self.screen else {
+            return vec![];
+        };
+        match outcome {
+            Ok(LoginOutcome::Success(user)) => {
+                tracing::info!(badge = %user.badge, "login");
+                self.user = Some(user);
+                self.go_home();
+                vec![]
+            }
+            Ok(other) => {
+                tracing::warn!(badge = %scan::display(badge), outcome = ?other, "login refused");
+                flow.answer(&other)
+            }
+            Err(e) => {
+                tracing::error!("login could not be recorded: {e}");
+                flow.failed(e.to_string())
+            }
+        }
+    }
+
+    fn unlock(&mut self, badge: &str) -> Vec<Effect> {
+        let by = self.user.as_ref().map(|u| u.badge.clone());
+        let result = match by {
+            Some(by) if self.may(Task::UnlockBadge) => {
+                self.store.unlock(badge, &by).map_err(|e| e.to_string())
+            }
+            _ => Err("your role may not unlock badges".to_string()),
+        };
+        match &mut self.screen {
+            Screen::Unlock(f) => f.answer(badge, result),
+            _ => vec![],
+        }
+    }
+
+    fn may(&self, task: Task) -> bool {
+        self.user.as_ref().is_some_and(|u| u.may(task))
+    }
+
+    fn open(&mut self, task: Task) {
+        // Checked again here: a menu entry is not a permission.
+        if !self.may(task) {
+            self.bells += 1;
+            return;
+        }
+        self.field.clear();
+        self.screen = match task {
+            Task::StockLookup => Screen::Lookup(LookupFlow::new()),
+            Task::UnlockBadge => Screen::Unlock(UnlockFlow::new()),
+            _ => return,
+        };
+    }
+
+    fn go_home(&mut self) {
+        let tasks = self.user.as_ref().map(User::tasks).unwrap_or_default();
+        self.field.clear();
+        self.screen = Screen::Home(HomeFlow::new(tasks));
+    }
+
+    fn logout(&mut self, idle: bool, notice: Notice) {
+        if let Some(user) = self.user.take()
+            && let Err(e) = self.store.logout(&user.badge, idle)
+        {
+            tracing::error!("logout could not be recorded: {e}");
+        }
+        self.help = None;
+        self.field.clear();
+        self.screen = Screen::Login(LoginFlow::with_notice(notice));
+    }
+
+    fn quit(&mut self) {
+        if self.user.is_some() {
+            self.logout(false, Notice::info("logged out"));
+        }
+        self.quit = true;
+    }
+}

@@ -1,0 +1,45 @@
+//! The terminal user interface: the app loop, the scan field, and one screen per flow.
+
+pub mod app;
+pub mod input;
+pub mod screens;
+pub mod theme;
+
+pub use app::App;
+
+use ratatui::crossterm::event;
+use ratatui::{Terminal, backend::Backend};
+use std::io::Write;
+use std::time::Duration;
+
+/// How often the clock and the idle timer advance without a key press.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Run the app on a real terminal until the user quits. The terminal is restored on
+/// return and on panic (by `ratatui::run`).
+pub fn run(mut app: App) -> std::io::Result<()> {
+    ratatui::run(|terminal| {
+        loop {
+            draw(terminal, &app)?;
+            if app.take_bells() > 0 && app.config.bell {
+                let out = terminal.backend_mut();
+                out.write_all(b"\x07")?;
+                Write::flush(out)?;
+            }
+            if app.should_quit() {
+                return Ok(());
+            }
+            let ready = event::poll(TICK)?;
+            app.tick(chrono::Utc::now());
+            if ready {
+                app.on_event(&event::read()?);
+            }
+        }
+    })
+}
+
+/// Draw one frame of the app: a pure function of its state.
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), B::Error> {
+    terminal.draw(|f| f.render_widget(app, f.area()))?;
+    Ok(())
+}

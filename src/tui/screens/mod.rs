@@ -1,0 +1,164 @@
+//! Drawing: a pure function of the app's state into a buffer. One module per screen,
+//! plus the chrome every screen shares (title bar, scan field, notice, key hints,
+//! status bar) and the help overlay.
+
+mod help;
+mod home;
+mod login;
+mod lookup;
+mod unlock;
+
+use super::app::{App, Screen};
+use super::theme;
+use crate::flows::Notice;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+/// The smallest screen every floor task works on (RF-gun terminal emulation).
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// From this width up, screens show more columns and frame the body.
+pub(crate) const WIDE: u16 = 60;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            too_small(area, buf);
+            return;
+        }
+        let [title, field, body, notice, keys, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        title_bar(self, title, buf);
+        scan_field(self, field, buf);
+        let body = if area.width >= WIDE && area.height >= 20 {
+            let block = Block::new()
+                .borders(Borders::TOP | Borders::BOTTOM)
+                .border_style(theme::dim());
+            let inner = block.inner(body);
+            block.render(body, buf);
+            inner
+        } else {
+            body
+        };
+        let wide = area.width >= WIDE;
+        let (hint, notice_of) = match self.screen() {
+            Screen::Login(f) => (login::render(f, self, body, buf), &f.notice),
+            Screen::Home(f) => (home::render(f, self, body, buf), &f.notice),
+            Screen::Lookup(f) => (lookup::render(f, wide, body, buf), &f.notice),
+            Screen::Unlock(f) => (unlock::render(body, buf), &f.notice),
+        };
+        notice_line(notice_of.as_ref(), notice, buf);
+        Line::styled(hint, theme::dim()).render(keys, buf);
+        status_bar(self, status, buf);
+        if let Some(h) = self.help {
+            help::render(h, area, buf);
+        }
+    }
+}
+
+fn too_small(area: Rect, buf: &mut Buffer) {
+    let text = format!(
+        "Terminal too small ({}x{}). Floorhand needs at least {MIN_WIDTH}x{MIN_HEIGHT}: enlarge the window or the font.",
+        area.width, area.height
+    );
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .style(theme::tone(crate::flows::Tone::Error))
+        .render(area, buf);
+}
+
+fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, theme::title_bar());
+    let right = "F1 Help ";
+    let left = format!(" {}", app.screen().title());
+    let left = if area.width >= WIDE {
+        format!(" Floorhand \u{b7}{left}")
+    } else {
+        left
+    };
+    Line::from(left).render(area, buf);
+    Line::from(right).right_aligned().render(area, buf);
+}
+
+fn scan_field(app: &App, area: Rect, buf: &mut Buffer) {
+    let (label, masked) = match app.screen() {
+        Screen::Login(f) if f.masked() => ("PIN", true),
+        Screen::Login(_) | Screen::Unlock(_) => ("Badge", false),
+        Screen::Home(_) => ("Choice", false),
+        Screen::Lookup(_) => ("Scan", false),
+    };
+    let text = app.field.text();
+    let shown = if masked {
+        "*".repeat(text.chars().count())
+    } else {
+        crate::domain::scan::display(text)
+    };
+    // Keep the end of a long scan in view, cursor included.
+    let room = usize::from(area.width).saturating_sub(label.len() + 3);
+    let skip = shown.chars().count().saturating_sub(room);
+    let shown: String = shown.chars().skip(skip).collect();
+    let line = Line::from(vec![
+        Span::styled(format!("{label}> "), theme::heading()),
+        Span::styled(format!("{shown}_"), theme::field()),
+    ]);
+    line.render(area, buf);
+}
+
+fn notice_line(notice: Option<&Notice>, area: Rect, buf: &mut Buffer) {
+    if let Some(n) = notice {
+        Paragraph::new(Line::styled(n.text.clone(), theme::tone(n.tone))).render(area, buf);
+    }
+}
+
+fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, theme::status_bar());
+    let clock = app.now.with_timezone(&app.utc_offset()).format("%H:%M");
+    let sync = "not enrolled";
+    let cfg = &app.config;
+    let right = if area.width >= WIDE {
+        format!(
+            "site {} \u{b7} {} \u{b7} {sync} \u{b7} {clock} ",
+            cfg.site, cfg.terminal_id
+        )
+    } else {
+        format!("{}/{} {sync} {clock} ", cfg.site, cfg.terminal_id)
+    };
+    let room = usize::from(area.width).saturating_sub(right.chars().count() + 1);
+    let left = match app.user() {
+        Some(u) if area.width >= WIDE => {
+            format!(" {} {} \u{b7} {}", u.badge, u.name, u.roles_label())
+        }
+        Some(u) => format!(" {} {}", u.badge, u.roles_label()),
+        None => " not signed in".to_string(),
+    };
+    let left: String = left.chars().take(room).collect();
+    Line::from(left).render(area, buf);
+    Line::from(right).right_aligned().render(area, buf);
+}
+
+/// Fixed-width columns: text cut or padded to each width, numbers right-aligned.
+pub(crate) fn columns(cells: &[(&str, usize, bool)]) -> String {
+    let mut out = String::new();
+    for (i, (text, width, right)) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let cut: String = text.chars().take(*width).collect();
+        if *right {
+            out.push_str(&format!("{cut:>width$}"));
+        } else {
+            out.push_str(&format!("{cut:<width$}"));
+        }
+    }
+    out.trim_end().to_string()
+}
