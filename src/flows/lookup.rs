@@ -96,9 +96,20 @@ impl LookupAnswer {
         self.physical().map(|r| r.qty).sum()
     }
 
-    /// On hand where it may be sold.
-    pub fn available(&self) -> i64 {
-        self.physical().filter(|r| r.available).map(|r| r.qty).sum()
+    /// On hand where it may be sold, leaving out lots that expired before `today`.
+    pub fn available(&self, today: NaiveDate) -> i64 {
+        self.physical()
+            .filter(|r| r.available && !r.expiry.is_some_and(|d| d < today))
+            .map(|r| r.qty)
+            .sum()
+    }
+
+    /// On hand in lots that expired before `today`.
+    pub fn expired(&self, today: NaiveDate) -> i64 {
+        self.physical()
+            .filter(|r| r.expiry.is_some_and(|d| d < today))
+            .map(|r| r.qty)
+            .sum()
     }
 
     fn physical(&self) -> impl Iterator<Item = &StockRow> {
@@ -216,8 +227,14 @@ mod tests {
                 row("PF", LocationRole::PickFace, 3),
             ],
         };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
         assert_eq!(a.on_hand(), 20);
-        assert_eq!(a.available(), 13);
+        assert_eq!(a.available(today), 13);
+        assert_eq!(a.expired(today), 0);
+        let mut old = a.clone();
+        old.rows[0].expiry = today.pred_opt();
+        assert_eq!(old.available(today), 3, "an expired lot is not available");
+        assert_eq!(old.expired(today), 10);
         let mut f = LookupFlow::new();
         assert!(f.answer(a).is_empty());
         f.input(Input::PageDown);

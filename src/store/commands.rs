@@ -129,22 +129,22 @@ impl Store {
     /// Check a badge and PIN, journal the attempt and apply the lockout rules.
     pub fn login(&mut self, badge: &str, pin: &str, now: DateTime<Utc>) -> Result<LoginOutcome> {
         let Some(rec) = self.user(badge)? else {
-            self.record_login_failure(badge, LoginFailure::UnknownBadge)?;
+            self.record_login_failure(badge, LoginFailure::UnknownBadge, now)?;
             return Ok(LoginOutcome::UnknownBadge);
         };
         if rec.user.disabled {
-            self.record_login_failure(badge, LoginFailure::Disabled)?;
+            self.record_login_failure(badge, LoginFailure::Disabled, now)?;
             return Ok(LoginOutcome::Disabled);
         }
         if rec.locked {
-            self.record_login_failure(badge, LoginFailure::Locked)?;
+            self.record_login_failure(badge, LoginFailure::Locked, now)?;
             return Ok(LoginOutcome::Locked);
         }
         let delay = auth::retry_delay(rec.failed_attempts);
         if let Some(last) = rec.last_failed_at {
             let ready = last + chrono::Duration::from_std(delay).unwrap_or_default();
             if now < ready {
-                self.record_login_failure(badge, LoginFailure::TooSoon)?;
+                self.record_login_failure(badge, LoginFailure::TooSoon, now)?;
                 let wait = (ready - now).to_std().unwrap_or_default();
                 return Ok(LoginOutcome::TooSoon {
                     wait: round_up(wait),
@@ -152,11 +152,12 @@ impl Store {
             }
         }
         if auth::verify_pin(pin, &rec.user.pin_hash) {
-            self.record(
+            self.record_at(
                 badge,
                 &[Event::LoginSucceeded {
                     badge: badge.into(),
                 }],
+                now,
             )?;
             return Ok(LoginOutcome::Success(rec.user));
         }
@@ -170,7 +171,7 @@ impl Store {
                 badge: badge.into(),
             });
         }
-        self.record(badge, &events)?;
+        self.record_at(badge, &events, now)?;
         if failures >= auth::LOCK_AFTER {
             return Ok(LoginOutcome::Locked);
         }
@@ -180,14 +181,20 @@ impl Store {
         })
     }
 
-    fn record_login_failure(&mut self, badge: &str, failure: LoginFailure) -> Result<()> {
+    fn record_login_failure(
+        &mut self,
+        badge: &str,
+        failure: LoginFailure,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let badge = crate::domain::scan::sanitize(badge);
-        self.record(
+        self.record_at(
             &badge,
             &[Event::LoginFailed {
                 badge: badge.clone(),
                 failure,
             }],
+            now,
         )?;
         Ok(())
     }

@@ -170,8 +170,18 @@ impl Store {
     /// Append `events` to the journal and apply them to the projections, all in one
     /// durable transaction. Either every event is recorded or none is.
     pub fn record(&mut self, user: &str, events: &[Event]) -> Result<Vec<Recorded>> {
-        let now = Utc::now();
-        self.transact(|s| record_in(&s.conn, &s.terminal, user, now, events))
+        self.record_at(user, events, Utc::now())
+    }
+
+    /// [`Store::record`] with the wall-clock time given, for callers that decided on a
+    /// time already (login delays are measured against the time of the attempt).
+    pub fn record_at(
+        &mut self,
+        user: &str,
+        events: &[Event],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Recorded>> {
+        self.transact(|s| record_in(&s.conn, &s.terminal, user, at, events))
     }
 
     /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back

@@ -101,6 +101,11 @@ impl App {
         self.utc_offset = offset;
     }
 
+    /// Today's date on the floor, for expiry checks.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.with_timezone(&self.utc_offset).date_naive()
+    }
+
     pub fn utc_offset(&self) -> FixedOffset {
         self.utc_offset
     }

@@ -2,12 +2,19 @@ use super::columns;
 use crate::flows::lookup::{LookupAnswer, LookupFlow, Subject};
 use crate::store::StockRow;
 use crate::tui::theme;
+use chrono::NaiveDate;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget};
 
-pub(super) fn render(flow: &LookupFlow, wide: bool, area: Rect, buf: &mut Buffer) -> &'static str {
+pub(super) fn render(
+    flow: &LookupFlow,
+    today: NaiveDate,
+    wide: bool,
+    area: Rect,
+    buf: &mut Buffer,
+) -> &'static str {
     let Some(answer) = &flow.answer else {
         Paragraph::new(vec![
             Line::styled("Scan a location, an item", theme::heading()),
@@ -16,14 +23,17 @@ pub(super) fn render(flow: &LookupFlow, wide: bool, area: Rect, buf: &mut Buffer
         .render(area, buf);
         return "Enter look up  Esc back  F1 help";
     };
-    let mut lines = subject_lines(answer, wide);
+    let mut lines = subject_lines(answer, today, wide);
     let by_location = !matches!(answer.subject, Some(Subject::Location { .. }));
     lines.push(Line::styled(header(by_location, wide), theme::dim()));
     let room = usize::from(area.height).saturating_sub(lines.len());
     let shown = answer.rows.iter().skip(flow.scroll).take(room);
     for row in shown {
-        let line = Line::from(row_text(row, by_location, wide));
-        lines.push(if row.available {
+        let expired = row.expiry.is_some_and(|d| d < today);
+        let line = Line::from(row_text(row, expired, by_location, wide));
+        lines.push(if expired {
+            line.style(theme::tone(crate::flows::Tone::Error))
+        } else if row.available {
             line
         } else {
             line.style(theme::unavailable())
@@ -37,17 +47,13 @@ pub(super) fn render(flow: &LookupFlow, wide: bool, area: Rect, buf: &mut Buffer
     }
 }
 
-fn subject_lines(a: &LookupAnswer, wide: bool) -> Vec<Line<'static>> {
+fn subject_lines(a: &LookupAnswer, today: NaiveDate, wide: bool) -> Vec<Line<'static>> {
     let unit = a
         .rows
         .first()
         .map(|r| r.base_unit.clone())
         .unwrap_or_default();
-    let totals = format!(
-        "On hand {} {unit}  Available {}",
-        a.on_hand(),
-        a.available()
-    );
+    let totals = totals_line(a, &unit, today, wide);
     match &a.subject {
         Some(Subject::Item {
             sku,
@@ -61,11 +67,7 @@ fn subject_lines(a: &LookupAnswer, wide: bool) -> Vec<Line<'static>> {
             }
             vec![
                 Line::styled(first, theme::heading()),
-                Line::from(format!(
-                    "On hand {} {base_unit}  Available {}",
-                    a.on_hand(),
-                    a.available()
-                )),
+                Line::from(totals_line(a, base_unit, today, wide)),
             ]
         }
         Some(Subject::Location { code, role, zone }) => {
@@ -102,6 +104,25 @@ fn subject_lines(a: &LookupAnswer, wide: bool) -> Vec<Line<'static>> {
     }
 }
 
+/// On hand, available, and how much of it is expired, if any.
+fn totals_line(a: &LookupAnswer, unit: &str, today: NaiveDate, wide: bool) -> String {
+    let (avail, exp) = if wide {
+        ("Available", "Expired")
+    } else {
+        ("Avail", "Exp")
+    };
+    let mut t = format!(
+        "On hand {} {unit}  {avail} {}",
+        a.on_hand(),
+        a.available(today)
+    );
+    let expired = a.expired(today);
+    if expired > 0 {
+        t.push_str(&format!("  {exp} {expired}"));
+    }
+    t
+}
+
 fn header(by_location: bool, wide: bool) -> String {
     let first = if by_location { "Location" } else { "Item" };
     if wide {
@@ -111,7 +132,7 @@ fn header(by_location: bool, wide: bool) -> String {
             ("Lot", 10, false),
             ("Expiry", 10, false),
             ("Qty", 8, true),
-            ("Avail", 5, false),
+            ("Avail", 7, false),
         ])
     } else {
         columns(&[
@@ -124,7 +145,9 @@ fn header(by_location: bool, wide: bool) -> String {
     }
 }
 
-fn row_text(r: &StockRow, by_location: bool, wide: bool) -> String {
+/// One balance row. Expired lots say so where the availability is shown: they sit in
+/// sellable bins but must not be picked.
+fn row_text(r: &StockRow, expired: bool, by_location: bool, wide: bool) -> String {
     let first = if by_location { &r.location } else { &r.sku };
     let qty = r.qty.to_string();
     if wide {
@@ -138,7 +161,7 @@ fn row_text(r: &StockRow, by_location: bool, wide: bool) -> String {
             (&r.lot, 10, false),
             (&expiry, 10, false),
             (&qty, 8, true),
-            (if r.available { "yes" } else { "no" }, 5, false),
+            (avail_word(r.available, expired, wide), 7, false),
         ])
     } else {
         let expiry = r
@@ -150,7 +173,18 @@ fn row_text(r: &StockRow, by_location: bool, wide: bool) -> String {
             (&r.lot, 8, false),
             (&expiry, 8, false),
             (&qty, 6, true),
-            (if r.available { "Y" } else { "-" }, 1, false),
+            (avail_word(r.available, expired, wide), 1, false),
         ])
+    }
+}
+
+fn avail_word(available: bool, expired: bool, wide: bool) -> &'static str {
+    match (expired, available, wide) {
+        (true, _, true) => "EXPIRED",
+        (true, _, false) => "X",
+        (false, true, true) => "yes",
+        (false, true, false) => "Y",
+        (false, false, true) => "no",
+        (false, false, false) => "-",
     }
 }

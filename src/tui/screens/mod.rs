@@ -54,7 +54,7 @@ impl Widget for &App {
         let (hint, notice_of) = match self.screen() {
             Screen::Login(f) => (login::render(f, self, body, buf), &f.notice),
             Screen::Home(f) => (home::render(f, self, body, buf), &f.notice),
-            Screen::Lookup(f) => (lookup::render(f, wide, body, buf), &f.notice),
+            Screen::Lookup(f) => (lookup::render(f, self.today(), wide, body, buf), &f.notice),
             Screen::Unlock(f) => (unlock::render(body, buf), &f.notice),
         };
         notice_line(notice_of.as_ref(), notice, buf);
@@ -79,12 +79,12 @@ fn too_small(area: Rect, buf: &mut Buffer) {
 
 fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme::title_bar());
-    let right = "F1 Help ";
     let left = format!(" {}", app.screen().title());
-    let left = if area.width >= WIDE {
-        format!(" Floorhand \u{b7}{left}")
+    let (left, right) = if area.width >= WIDE {
+        (format!(" Floorhand \u{b7}{left}"), "F1 Help ".to_string())
     } else {
-        left
+        // The status bar has no room for the site at this width; it goes up here.
+        (left, format!("{} \u{b7} F1 Help ", app.config.site))
     };
     Line::from(left).render(area, buf);
     Line::from(right).right_aligned().render(area, buf);
@@ -131,7 +131,7 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
             cfg.site, cfg.terminal_id
         )
     } else {
-        format!("{}/{} {sync} {clock} ", cfg.site, cfg.terminal_id)
+        format!("{} {sync} {clock} ", cfg.terminal_id)
     };
     let room = usize::from(area.width).saturating_sub(right.chars().count() + 1);
     let left = match app.user() {

@@ -1,0 +1,157 @@
+//! Every screen rendered into a TestBackend at 40x16 (RF gun) and 80x24, driven by the
+//! same key events a scanner sends, and compared with reviewed snapshots.
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use floorhand::config::Config;
+use floorhand::store::Store;
+use floorhand::tui::{self, App};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const SIZES: [(u16, u16); 2] = [(40, 16), (80, 24)];
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 14, 20, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn demo_app() -> Result<App, Box<dyn std::error::Error>> {
+    let mut store = Store::open_in_memory("T01")?;
+    floorhand::demo::load(&mut store)?;
+    let mut app = App::new(store, Config::default(), now());
+    app.set_utc_offset(FixedOffset::east_opt(0).ok_or("offset")?);
+    Ok(app)
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn scan(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+    key(app, KeyCode::Enter);
+}
+
+fn login(app: &mut App, badge: &str, pin: &str) {
+    scan(app, badge);
+    scan(app, pin);
+}
+
+fn render(app: &App, w: u16, h: u16) -> Result<String, Box<dyn std::error::Error>> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
+    tui::draw(&mut terminal, app)?;
+    Ok(terminal.backend().to_string())
+}
+
+/// Snapshot the app at both sizes under `name_WxH`.
+fn snap(app: &App, name: &str) -> TestResult {
+    for (w, h) in SIZES {
+        let screen = render(app, w, h)?;
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+    Ok(())
+}
+
+#[test]
+fn login_screen_lists_demo_logins() -> TestResult {
+    let mut app = demo_app()?;
+    snap(&app, "login")?;
+    scan(&mut app, "1001");
+    for c in "11".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let screen = render(&app, 40, 16)?;
+    assert!(screen.contains("PIN> **_"), "the PIN is masked:\n{screen}");
+    assert!(!screen.contains("PIN> 11"));
+    snap(&app, "login_pin")
+}
+
+#[test]
+fn wrong_pin_shows_tries_left_and_rings() -> TestResult {
+    let mut app = demo_app()?;
+    login(&mut app, "1001", "0000");
+    assert_eq!(app.take_bells(), 1);
+    snap(&app, "login_wrong_pin")
+}
+
+#[test]
+fn home_menu_by_role() -> TestResult {
+    let mut app = demo_app()?;
+    login(&mut app, "1001", "1111");
+    assert!(app.user().is_some());
+    snap(&app, "home_receiver")?;
+    let mut sup = demo_app()?;
+    login(&mut sup, "1007", "7777");
+    snap(&sup, "home_supervisor")
+}
+
+#[test]
+fn stock_lookup_by_item_location_lot_and_not_found() -> TestResult {
+    let mut app = demo_app()?;
+    login(&mut app, "1001", "1111");
+    scan(&mut app, "1");
+    snap(&app, "lookup_empty")?;
+    scan(&mut app, "SKU-10001");
+    snap(&app, "lookup_item")?;
+    // The case GTIN of SKU-10001 finds the same item and says it was a case.
+    scan(&mut app, "10614141100016");
+    let screen = render(&app, 80, 24)?;
+    assert!(
+        screen.contains("SKU-10001") && screen.contains("(case of 6)"),
+        "{screen}"
+    );
+    scan(&mut app, "PF-A-01");
+    snap(&app, "lookup_location")?;
+    // An item with an expired lot in a sellable bin.
+    scan(&mut app, "SKU-10006");
+    snap(&app, "lookup_expired_lot")?;
+    scan(&mut app, "L2505A");
+    snap(&app, "lookup_lot")?;
+    assert_eq!(app.take_bells(), 0);
+    scan(&mut app, "NOPE-1\u{1b}[2J");
+    assert_eq!(app.take_bells(), 1, "an unknown scan rings the bell");
+    let screen = render(&app, 40, 16)?;
+    assert!(
+        screen.contains("not found: NOPE-1[2J"),
+        "escape stripped:\n{screen}"
+    );
+    snap(&app, "lookup_not_found")
+}
+
+#[test]
+fn help_overlay_shows_the_screens_procedure() -> TestResult {
+    let mut app = demo_app()?;
+    key(&mut app, KeyCode::F(1));
+    let screen = render(&app, 80, 24)?;
+    assert!(
+        screen.contains("Help: Signing in") || screen.contains("Help: Sign"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Esc);
+    login(&mut app, "1001", "1111");
+    scan(&mut app, "1");
+    key(&mut app, KeyCode::F(1));
+    snap(&app, "help_lookup")?;
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Esc);
+    let screen = render(&app, 40, 16)?;
+    assert!(!screen.contains("Help:"), "Esc closes help:\n{screen}");
+    Ok(())
+}
+
+#[test]
+fn too_small_terminal_asks_for_more_room() -> TestResult {
+    let app = demo_app()?;
+    for (w, h) in [(39, 16), (40, 15), (20, 5)] {
+        let screen = render(&app, w, h)?;
+        assert!(screen.contains("Terminal too small"), "{w}x{h}:\n{screen}");
+    }
+    insta::assert_snapshot!("too_small_30x10", render(&app, 30, 10)?);
+    Ok(())
+}
