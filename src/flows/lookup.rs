@@ -99,7 +99,7 @@ impl LookupAnswer {
     /// On hand where it may be sold, leaving out lots that expired before `today`.
     pub fn available(&self, today: NaiveDate) -> i64 {
         self.physical()
-            .filter(|r| r.available && !r.expiry.is_some_and(|d| d < today))
+            .filter(|r| r.available && r.expiry.is_none_or(|d| d >= today))
             .map(|r| r.qty)
             .sum()
     }
