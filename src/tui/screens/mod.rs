@@ -141,9 +141,18 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(u) => format!(" {} {}", u.badge, u.roles_label()),
         None => " not signed in".to_string(),
     };
-    let left: String = left.chars().take(room).collect();
-    Line::from(left).render(area, buf);
+    Line::from(truncate(&left, room)).render(area, buf);
     Line::from(right).right_aligned().render(area, buf);
+}
+
+/// `text` cut to `width` characters, with an ellipsis when something was cut.
+pub(crate) fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('\u{2026}');
+    cut
 }
 
 /// Fixed-width columns: text cut or padded to each width, numbers right-aligned.
