@@ -4,7 +4,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use color_eyre::Result;
 use color_eyre::eyre::{WrapErr, bail, eyre};
 use floorhand::config::{Config, Paths};
-use floorhand::domain::{Role, scan};
+use floorhand::domain::{Role, gs1, scan};
 use floorhand::store::{NewUser, SYSTEM_USER, StockFilter, Store};
 use floorhand::{demo, import, tui};
 use std::io::{BufRead, Write};
@@ -81,6 +81,22 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Show what Floorhand reads in a barcode scan, for setting up scanners
+    Barcode {
+        /// The scanned data: a GS1 element string (with or without a symbology
+        /// identifier, raw with GS separators or human-readable with parentheses), or a
+        /// plain GTIN
+        data: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List receiving discrepancies and their state
+    Discrepancies {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -93,6 +109,8 @@ enum ImportKind {
     Items,
     Locations,
     Users,
+    PurchaseOrders,
+    PutawayRules,
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +206,11 @@ pub fn main() -> Result<ExitCode> {
             let mut store = open(&store_path("floorhand.db"), &config)?;
             users(&mut store, command)
         }
+        Some(Command::Barcode { data, json }) => barcode(&data, config.scanner.gs_standin, json),
+        Some(Command::Discrepancies { json }) => {
+            let store = open(&store_path("floorhand.db"), &config)?;
+            discrepancies(&store, json)
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -272,8 +295,25 @@ fn import_file(store: &mut Store, what: ImportKind, file: &Path) -> Result<ExitC
             store.add_users(SYSTEM_USER, &users)?;
             users.len()
         }
+        ImportKind::PurchaseOrders => {
+            let orders = import::purchase_orders(reader).map_err(fail)?;
+            store.define_purchase_orders(SYSTEM_USER, &orders)?;
+            orders.len()
+        }
+        ImportKind::PutawayRules => {
+            let rules = import::putaway_rules(reader).map_err(fail)?;
+            store.define_putaway_rules(SYSTEM_USER, &rules)?;
+            rules.len()
+        }
     };
-    println!("imported {n} {}", format!("{what:?}").to_lowercase());
+    let what = match what {
+        ImportKind::Items => "items",
+        ImportKind::Locations => "locations",
+        ImportKind::Users => "users",
+        ImportKind::PurchaseOrders => "purchase orders",
+        ImportKind::PutawayRules => "putaway rules",
+    };
+    println!("imported {n} {what}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -326,6 +366,92 @@ fn stock(
                 if r.available { "yes" } else { "no" }
             )?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a scan means to Floorhand: a plain GTIN, or the fields of a GS1 element string.
+fn barcode(data: &str, gs_standin: Option<char>, json: bool) -> Result<ExitCode> {
+    let shown = scan::display(data);
+    let digits = data.bytes().all(|b| b.is_ascii_digit());
+    if digits && matches!(data.len(), 8 | 12 | 13 | 14) {
+        let Some(gtin) = gs1::normalize_gtin(data) else {
+            let (body, _) = data.split_at(data.len() - 1);
+            let want = gs1::gtin_check_digit(body).map_or("?".into(), |d| d.to_string());
+            bail!(
+                "{shown} is not a valid GTIN-{}: its check digit should be {want}",
+                data.len()
+            );
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "gtin": gtin, "length": data.len() })
+            );
+        } else {
+            println!("GTIN-{} {data}: check digit ok", data.len());
+            println!("14-digit form: {gtin}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let parsed = gs1::parse(data, gs_standin).map_err(|e| eyre!("{shown}: {e}"))?;
+    if json {
+        let v = serde_json::json!({
+            "symbology": parsed.symbology.map(|s| s.label()),
+            "elements": parsed.elements,
+            "human_readable": gs1::to_human_readable(&parsed),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(s) = parsed.symbology {
+        println!("symbology: {} ({})", s.label(), s.identifier());
+    }
+    for e in &parsed.elements {
+        let value = match &e.value {
+            gs1::Value::Date(d) => d.to_string(),
+            gs1::Value::Decimal { digits, decimals } => {
+                let scale = 10u64.pow(u32::from(*decimals));
+                format!(
+                    "{}.{:0w$}",
+                    digits / scale,
+                    digits % scale,
+                    w = usize::from(*decimals)
+                )
+            }
+            _ => scan::display(&e.raw),
+        };
+        println!("({}) {}: {value}", e.ai, e.title);
+    }
+    println!("human-readable: {}", gs1::to_human_readable(&parsed));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn discrepancies(store: &Store, json: bool) -> Result<ExitCode> {
+    let list = store.discrepancies()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<11} {:<8} {:<9} {:<5} {:<10} {:<8} {:>6}  note",
+        "kind", "state", "po", "line", "item", "lot", "qty"
+    );
+    for d in &list {
+        println!(
+            "{:<11} {:<8} {:<9} {:<5} {:<10} {:<8} {:>6}  {}",
+            d.kind,
+            d.state,
+            d.po.as_deref().unwrap_or(""),
+            d.line.map(|l| l.to_string()).unwrap_or_default(),
+            d.sku,
+            d.lot,
+            d.qty,
+            d.note
+        );
+    }
+    if list.is_empty() {
+        println!("no discrepancies");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! Terminal configuration, read from a TOML file. Every key has a default, so a missing
 //! file is a valid configuration; README.md documents each key.
 
+use crate::domain::receiving::ClosePolicy;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,6 +44,65 @@ impl Default for ScannerConfig {
     }
 }
 
+/// The site's receiving policy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceivingConfig {
+    /// Blind receiving: the receiver does not see ordered quantities.
+    pub blind: bool,
+    /// Suppliers always received blind, whatever `blind` says.
+    pub blind_suppliers: Vec<String>,
+    /// How far over the ordered quantity a line may go without a supervisor, in percent.
+    pub over_tolerance_pct: u32,
+    /// Receive items that are not on the PO, raised as discrepancies, instead of refusing.
+    pub allow_unexpected: bool,
+    /// What happens to the unreceived rest of a PO when a receipt closes.
+    pub close_policy: ClosePolicy,
+    /// A second user must confirm the counts before a receipt can close.
+    pub two_person_check: bool,
+    /// Largest quantity one scan may receive.
+    pub max_qty_per_scan: i64,
+    /// Where good goods go; default the site's first dock location.
+    pub dock: Option<String>,
+    /// Where damaged goods go; default the site's first quarantine location.
+    pub quarantine: Option<String>,
+}
+
+impl Default for ReceivingConfig {
+    fn default() -> Self {
+        Self {
+            blind: false,
+            blind_suppliers: Vec::new(),
+            over_tolerance_pct: 0,
+            allow_unexpected: false,
+            close_policy: ClosePolicy::Backorder,
+            two_person_check: false,
+            max_qty_per_scan: 9999,
+            dock: None,
+            quarantine: None,
+        }
+    }
+}
+
+impl ReceivingConfig {
+    /// Whether ordered quantities are hidden for this supplier.
+    pub fn is_blind(&self, supplier: &str) -> bool {
+        self.blind
+            || self
+                .blind_suppliers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(supplier))
+    }
+}
+
+/// Label printing for this terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabelsConfig {
+    /// `none`, `dir:PATH`, `tcp:HOST:PORT` or `command:CMD`.
+    pub printer: crate::labels::Printer,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -57,6 +117,8 @@ pub struct Config {
     /// Log level for the log file: error, warn, info, debug or trace.
     pub log_level: String,
     pub scanner: ScannerConfig,
+    pub receiving: ReceivingConfig,
+    pub labels: LabelsConfig,
 }
 
 impl Default for Config {
@@ -68,6 +130,8 @@ impl Default for Config {
             bell: true,
             log_level: "info".into(),
             scanner: ScannerConfig::default(),
+            receiving: ReceivingConfig::default(),
+            labels: LabelsConfig::default(),
         }
     }
 }
@@ -95,6 +159,12 @@ impl Config {
         }
         if cfg.scanner.terminators.is_empty() {
             return Err("scanner.terminators needs at least one of enter, tab, ctrl-j".into());
+        }
+        if !(1..=crate::domain::MAX_MOVE_QTY).contains(&cfg.receiving.max_qty_per_scan) {
+            return Err(format!(
+                "receiving.max_qty_per_scan must be 1 to {}",
+                crate::domain::MAX_MOVE_QTY
+            ));
         }
         if cfg.scanner.gs_standin.is_some_and(|c| c.is_alphanumeric()) {
             return Err(

@@ -12,6 +12,7 @@ pub const STOCK_CSV: &str = include_str!("../assets/demo/stock.csv");
 pub const PURCHASE_ORDERS_CSV: &str = include_str!("../assets/demo/purchase_orders.csv");
 pub const ORDERS_CSV: &str = include_str!("../assets/demo/orders.csv");
 pub const RMAS_CSV: &str = include_str!("../assets/demo/rmas.csv");
+pub const PUTAWAY_RULES_CSV: &str = include_str!("../assets/demo/putaway_rules.csv");
 
 /// The meta key that marks a store as a demo store.
 pub const DEMO_META_KEY: &str = "demo";
@@ -75,7 +76,17 @@ pub fn load(store: &mut Store) -> Result<(), DemoError> {
     store.define_locations(SYSTEM_USER, &locations)?;
     store.define_items(SYSTEM_USER, &items)?;
     store.add_users(SYSTEM_USER, &users)?;
+    let orders = data(
+        "purchase_orders.csv",
+        import::purchase_orders(PURCHASE_ORDERS_CSV.as_bytes()),
+    )?;
+    let rules = data(
+        "putaway_rules.csv",
+        import::putaway_rules(PUTAWAY_RULES_CSV.as_bytes()),
+    )?;
     store.move_batch(SYSTEM_USER, &stock)?;
+    store.define_purchase_orders(SYSTEM_USER, &orders)?;
+    store.define_putaway_rules(SYSTEM_USER, &rules)?;
     store.set_meta(DEMO_META_KEY, "1")?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Reading reference data from CSV. Every row is checked; the first bad row stops the
 //! import with its line number and field, and nothing from the file is used.
 
+use crate::domain::putaway::PutawayRule;
+use crate::domain::receiving::{PoLine, PurchaseOrder};
 use crate::domain::{
     AbcClass, Item, ItemGtin, Location, LocationKind, LocationRole, Role, item::normalize_gtin,
 };
@@ -364,6 +366,80 @@ pub fn users(reader: impl Read) -> Result<Vec<NewUser>, ImportError> {
     })?;
     no_duplicates(rows.iter().map(|(l, u)| (*l, u.badge.as_str())), "badge")?;
     Ok(rows.into_iter().map(|(_, u)| u).collect())
+}
+
+/// `po,supplier,site,expected_date,line,sku,qty`, one row per PO line; the rows of a PO
+/// must agree on supplier, site and date.
+pub fn purchase_orders(reader: impl Read) -> Result<Vec<PurchaseOrder>, ImportError> {
+    let rows = read_rows(
+        reader,
+        &["po", "supplier", "site", "line", "sku", "qty"],
+        |r| {
+            Ok((
+                r.line,
+                PurchaseOrder {
+                    po: r.code("po")?,
+                    supplier: r.text("supplier")?,
+                    site: r.code("site")?,
+                    expected: r.opt_date("expected_date")?,
+                    lines: vec![PoLine {
+                        line: r.int("line", 1, 9999)?,
+                        sku: r.code("sku")?,
+                        qty: r.int("qty", 1, crate::domain::MAX_MOVE_QTY)?,
+                    }],
+                },
+            ))
+        },
+    )?;
+    let mut out: Vec<PurchaseOrder> = Vec::new();
+    for (line, row) in rows {
+        match out.iter_mut().find(|o| o.po == row.po) {
+            Some(o) => {
+                if (o.supplier.as_str(), o.site.as_str(), o.expected)
+                    != (row.supplier.as_str(), row.site.as_str(), row.expected)
+                {
+                    return Err(ImportError::Row {
+                        line,
+                        message: format!(
+                            "{} has another supplier, site or date on an earlier row",
+                            row.po
+                        ),
+                    });
+                }
+                for l in row.lines {
+                    if o.lines.iter().any(|x| x.line == l.line) {
+                        return Err(ImportError::Field {
+                            line,
+                            field: "line".into(),
+                            message: format!("{} line {} is repeated", row.po, l.line),
+                        });
+                    }
+                    o.lines.push(l);
+                }
+            }
+            None => out.push(row),
+        }
+    }
+    Ok(out)
+}
+
+/// `sku,category,zone,location`: each rule names an item or a category, and a zone or a bin.
+pub fn putaway_rules(reader: impl Read) -> Result<Vec<PutawayRule>, ImportError> {
+    read_rows(reader, &["sku", "category", "zone", "location"], |r| {
+        let rule = PutawayRule {
+            sku: r.opt_text("sku")?,
+            category: r.opt_text("category")?,
+            zone: r.opt_text("zone")?,
+            location: r.opt_text("location")?,
+        };
+        if rule.sku.is_some() == rule.category.is_some() {
+            return Err(r.err("sku", "give an item (sku) or a category, not both"));
+        }
+        if rule.zone.is_some() == rule.location.is_some() {
+            return Err(r.err("zone", "give a zone or a location, not both"));
+        }
+        Ok(rule)
+    })
 }
 
 /// Opening stock: `location,sku,lot,expiry,qty`, each row a movement from `from`.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod domain;
 pub mod flows;
 pub mod import;
+pub mod labels;
 pub mod sops;
 pub mod store;
 pub mod tui;

@@ -352,3 +352,111 @@ fn help_version_completions_and_bad_config() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn barcode_explains_gs1_and_gtins() -> TestResult {
+    let env = Env::new()?;
+    let out = env.run(&["barcode", "]C10110614141100290172712311012AB\u{1d}372"])?;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for want in [
+        "GS1-128",
+        "(01) GTIN: 10614141100290",
+        "2027-12-31",
+        "(10) BATCH/LOT: 12AB",
+        "(37) COUNT: 2",
+    ] {
+        assert!(stdout.contains(want), "{want} in\n{stdout}");
+    }
+    let out = env.run(&["barcode", "(01)09506000134352(3103)001250", "--json"])?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["elements"][1]["value"]["Decimal"]["digits"], 1250);
+    let out = env.run(&["barcode", "0614141100019"])?;
+    assert!(text(&out.stdout).contains("check digit ok"));
+    for (bad, want) in [
+        ("0614141100018", "check digit should be 9"),
+        ("(01)09506000134353", "bad check digit"),
+        ("(17)261340", "invalid date"),
+    ] {
+        let out = env.run(&["barcode", bad])?;
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(
+            text(&out.stderr).contains(want),
+            "{bad}: {}",
+            text(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn purchase_orders_and_putaway_rules_import_all_or_nothing() -> TestResult {
+    let env = Env::new()?;
+    let locs = env.file("l.csv", LOCATIONS)?;
+    let items = env.file("i.csv", ITEMS)?;
+    for (what, f) in [("locations", &locs), ("items", &items)] {
+        assert!(
+            env.run(&["import", what, &f.to_string_lossy()])?
+                .status
+                .success()
+        );
+    }
+    let pos = env.file(
+        "po.csv",
+        "po,supplier,site,expected_date,line,sku,qty\nPO-1,Acme,WH1,2026-12-01,1,SKU-1,10\nPO-1,Acme,WH1,2026-12-01,2,SKU-2,5\n",
+    )?;
+    let out = env.run(&["import", "purchase-orders", &pos.to_string_lossy()])?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported 1 purchase orders"));
+    let store = Store::open(&env.db(), "T01")?;
+    assert_eq!(
+        store.purchase_order("PO-1")?.map(|p| p.lines.len()),
+        Some(2)
+    );
+    drop(store);
+    let before = env.journal_len()?;
+    for (csv, want) in [
+        (
+            "po,supplier,site,expected_date,line,sku,qty\nPO-2,Acme,WH1,,1,SKU-1,1\nPO-2,Other,WH1,,2,SKU-2,1\n",
+            "line 3",
+        ),
+        (
+            "po,supplier,site,expected_date,line,sku,qty\nPO-2,Acme,WH1,,1,SKU-1,1\nPO-2,Acme,WH1,,1,SKU-2,1\n",
+            "line 3, field line",
+        ),
+        (
+            "po,supplier,site,expected_date,line,sku,qty\nPO-2,Acme,WH1,,1,NOPE,1\n",
+            "not found: NOPE",
+        ),
+    ] {
+        let f = env.file("bad.csv", csv)?;
+        let out = env.run(&["import", "purchase-orders", &f.to_string_lossy()])?;
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(want),
+            "{want}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(env.journal_len()?, before);
+    }
+    let rules = env.file(
+        "r.csv",
+        "sku,category,zone,location\n,dairy,A,\nSKU-2,,,A-01\n",
+    )?;
+    assert!(
+        env.run(&["import", "putaway-rules", &rules.to_string_lossy()])?
+            .status
+            .success()
+    );
+    let bad = env.file("r2.csv", "sku,category,zone,location\nSKU-2,dairy,A,\n")?;
+    let out = env.run(&["import", "putaway-rules", &bad.to_string_lossy()])?;
+    assert!(
+        text(&out.stderr).contains("line 2, field sku"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.run(&["discrepancies", "--json"])?;
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)?;
+    assert!(list.is_empty());
+    Ok(())
+}

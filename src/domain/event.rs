@@ -4,6 +4,8 @@
 //! back without knowing the code that wrote it, and new kinds can be added without
 //! touching old rows.
 
+use super::putaway::PutawayRule;
+use super::receiving::{DiscrepancyKind, PurchaseOrder};
 use super::{Item, Location, Role};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,21 @@ pub enum LoginFailure {
     Disabled,
     /// Tried again before the progressive delay had passed; the PIN was not checked.
     TooSoon,
+}
+
+/// What a receiving movement was received against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRef {
+    pub receipt: String,
+    pub po: String,
+    /// The PO line; 0 for an item that is not on the PO.
+    pub line: i64,
+    pub delivery_note: Option<String>,
+    pub damaged: bool,
+    /// The supervisor who approved an over-receipt or an expired lot on the spot.
+    pub approved_by: Option<String>,
+    /// The SSCC of the case or pallet, when the scan carried one.
+    pub sscc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +87,53 @@ pub enum Event {
         to: String,
         qty: i64,
         reason: MoveReason,
+        /// Set when the movement receives goods against a purchase order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt: Option<ReceiptRef>,
+    },
+    /// A purchase order was created or replaced (while nothing was received on it).
+    PurchaseOrderDefined {
+        order: PurchaseOrder,
+    },
+    /// A receiver started receiving a PO; the delivery note or ASN is recorded if scanned.
+    ReceiptStarted {
+        receipt: String,
+        po: String,
+        delivery_note: Option<String>,
+    },
+    /// Something a supervisor must approve or reject.
+    DiscrepancyRaised {
+        id: String,
+        discrepancy: DiscrepancyKind,
+        receipt: Option<String>,
+        po: Option<String>,
+        line: Option<i64>,
+        sku: String,
+        lot: String,
+        qty: i64,
+        note: String,
+    },
+    /// A second person confirmed the counts of a receipt (two-person check).
+    ReceiptChecked {
+        receipt: String,
+        by: String,
+    },
+    /// The receipt was closed; `po_closed` when the PO closed with it.
+    ReceiptClosed {
+        receipt: String,
+        po_closed: bool,
+    },
+    /// An LPN label was printed for received stock.
+    LabelPrinted {
+        lpn: String,
+        receipt: String,
+        sku: String,
+        lot: String,
+        qty: i64,
+    },
+    /// The site's putaway rules, replacing the previous set.
+    PutawayRulesDefined {
+        rules: Vec<PutawayRule>,
     },
     LoginSucceeded {
         badge: String,
@@ -107,6 +171,13 @@ impl Event {
             Self::BadgeLocked { .. } => "badge_locked",
             Self::BadgeUnlocked { .. } => "badge_unlocked",
             Self::LoggedOut { .. } => "logged_out",
+            Self::PurchaseOrderDefined { .. } => "purchase_order_defined",
+            Self::ReceiptStarted { .. } => "receipt_started",
+            Self::DiscrepancyRaised { .. } => "discrepancy_raised",
+            Self::ReceiptChecked { .. } => "receipt_checked",
+            Self::ReceiptClosed { .. } => "receipt_closed",
+            Self::LabelPrinted { .. } => "label_printed",
+            Self::PutawayRulesDefined { .. } => "putaway_rules_defined",
         }
     }
 }
@@ -124,6 +195,7 @@ mod tests {
             to: "DOCK-01".into(),
             qty: 3,
             reason: MoveReason::Receipt,
+            receipt: None,
         };
         let v: serde_json::Value = serde_json::to_value(&e)?;
         assert_eq!(v["kind"], e.kind());

@@ -7,10 +7,12 @@ pub mod event;
 pub mod gs1;
 pub mod item;
 pub mod location;
+pub mod putaway;
+pub mod receiving;
 pub mod scan;
 pub mod user;
 
-pub use event::{Event, LoginFailure, MoveReason};
+pub use event::{Event, LoginFailure, MoveReason, ReceiptRef};
 pub use item::{AbcClass, Item, ItemGtin, Lot};
 pub use location::{Location, LocationKind, LocationRole};
 pub use user::{Role, Task, User};

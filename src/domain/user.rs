@@ -127,7 +127,10 @@ impl Task {
     /// Whether this release has the screen for the task. Tasks that are not built yet are
     /// listed on the menu as such, never hidden and never faked.
     pub fn is_available(self) -> bool {
-        matches!(self, Self::StockLookup | Self::UnlockBadge)
+        matches!(
+            self,
+            Self::StockLookup | Self::UnlockBadge | Self::Receiving | Self::Putaway
+        )
     }
 }
 

@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn open_by_number_arrow_and_refuse_unbuilt() {
-        let mut h = HomeFlow::new(vec![Task::StockLookup, Task::Receiving, Task::Putaway]);
+        let mut h = HomeFlow::new(vec![Task::StockLookup, Task::Picking, Task::Packing]);
         assert_eq!(
             h.input(Input::Scanned("1".into())),
             vec![Effect::Open(Task::StockLookup)]
@@ -73,7 +73,7 @@ mod tests {
         assert!(
             h.notice
                 .as_ref()
-                .is_some_and(|n| n.text.contains("Receiving is not available"))
+                .is_some_and(|n| n.text.contains("Picking is not available"))
         );
         assert_eq!(h.selected, 1, "the number moves the highlight");
         h.input(Input::Up);

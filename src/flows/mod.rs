@@ -5,6 +5,8 @@
 pub mod home;
 pub mod login;
 pub mod lookup;
+pub mod putaway;
+pub mod receiving;
 pub mod unlock;
 
 use crate::domain::Task;
@@ -20,6 +22,19 @@ pub enum Input {
     PageDown,
     /// Esc on an empty scan field.
     Back,
+    /// A function key F2..F8 (F1 is help, F9 logout, F10 quit).
+    Function(u8),
+    /// A one-key answer (see [`Hotkeys`]), with what was typed in the field before it.
+    Key {
+        key: char,
+        field: String,
+    },
+}
+
+/// Letters a flow takes as one-key answers at its current step instead of text for the
+/// scan field (e.g. D for damaged while the quantity is asked).
+pub trait Hotkeys {
+    fn takes_key(&self, key: char) -> bool;
 }
 
 /// What the app loop must do for a flow.
@@ -40,6 +55,10 @@ pub enum Effect {
     /// Leave the task for the home menu.
     Home,
     Logout,
+    /// Facts or a commit the receiving flow needs.
+    Receiving(receiving::Request),
+    /// Facts or a commit the putaway flow needs.
+    Putaway(putaway::Request),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

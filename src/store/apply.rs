@@ -5,7 +5,15 @@ use super::Result;
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, params};
 
-pub(super) fn apply(tx: &Connection, event: &Event, at: &str) -> Result<()> {
+/// Who recorded an event, where and when.
+pub(super) struct Meta<'a> {
+    pub user: &'a str,
+    pub terminal: &'a str,
+    pub at: &'a str,
+}
+
+pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<()> {
+    let at = meta.at;
     match event {
         Event::ItemDefined { item } => {
             tx.prepare_cached(
@@ -91,10 +99,114 @@ pub(super) fn apply(tx: &Connection, event: &Event, at: &str) -> Result<()> {
             from,
             to,
             qty,
+            receipt,
             ..
         } => {
             add_balance(tx, from, sku, lot, -qty)?;
             add_balance(tx, to, sku, lot, *qty)?;
+            if let Some(r) = receipt {
+                let (good, damaged) = if r.damaged { (0, *qty) } else { (*qty, 0) };
+                tx.prepare_cached(
+                    "INSERT INTO receipt_lines (receipt, line, sku, good, damaged)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (receipt, line, sku) DO UPDATE
+                     SET good = good + excluded.good, damaged = damaged + excluded.damaged",
+                )?
+                .execute(params![r.receipt, r.line, sku, good, damaged])?;
+                tx.prepare_cached(
+                    "UPDATE po_lines SET received = received + ?3, damaged = damaged + ?4
+                     WHERE po = ?1 AND line = ?2",
+                )?
+                .execute(params![r.po, r.line, good, damaged])?;
+            }
+        }
+        Event::PurchaseOrderDefined { order } => {
+            tx.prepare_cached(
+                "INSERT INTO purchase_orders (po, supplier, site, expected) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (po) DO UPDATE SET supplier = excluded.supplier,
+                     site = excluded.site, expected = excluded.expected",
+            )?
+            .execute(params![
+                order.po,
+                order.supplier,
+                order.site,
+                order.expected.map(|d| d.to_string())
+            ])?;
+            tx.prepare_cached("DELETE FROM po_lines WHERE po = ?1")?
+                .execute([&order.po])?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO po_lines (po, line, sku, ordered) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for l in &order.lines {
+                ins.execute(params![order.po, l.line, l.sku, l.qty])?;
+            }
+        }
+        Event::ReceiptStarted {
+            receipt,
+            po,
+            delivery_note,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO receipts (receipt, po, delivery_note, terminal, started_by, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![receipt, po, delivery_note, meta.terminal, meta.user, at])?;
+        }
+        Event::DiscrepancyRaised {
+            id,
+            discrepancy,
+            receipt,
+            po,
+            line,
+            sku,
+            lot,
+            qty,
+            note,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO discrepancies
+                     (id, kind, receipt, po, line, sku, lot, qty, note, raised_by, raised_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                id,
+                discrepancy.as_str(),
+                receipt,
+                po,
+                line,
+                sku,
+                lot,
+                qty,
+                note,
+                meta.user,
+                at
+            ])?;
+        }
+        Event::ReceiptChecked { receipt, by } => {
+            tx.prepare_cached("UPDATE receipts SET checked_by = ?2 WHERE receipt = ?1")?
+                .execute([receipt, by])?;
+        }
+        Event::ReceiptClosed { receipt, po_closed } => {
+            tx.prepare_cached("UPDATE receipts SET status = 'closed' WHERE receipt = ?1")?
+                .execute([receipt])?;
+            if *po_closed {
+                tx.prepare_cached(
+                    "UPDATE purchase_orders SET status = 'closed'
+                     WHERE po = (SELECT po FROM receipts WHERE receipt = ?1)",
+                )?
+                .execute([receipt])?;
+            }
+        }
+        Event::LabelPrinted { .. } => {}
+        Event::PutawayRulesDefined { rules } => {
+            tx.prepare_cached("DELETE FROM putaway_rules")?
+                .execute([])?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO putaway_rules (sku, category, zone, location) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in rules {
+                ins.execute(params![r.sku, r.category, r.zone, r.location])?;
+            }
         }
         Event::LoginSucceeded { badge } => {
             tx.prepare_cached(

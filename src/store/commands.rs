@@ -112,6 +112,7 @@ impl Store {
             to: to.code,
             qty: m.qty,
             reason: m.reason,
+            receipt: None,
         });
         Ok(events)
     }

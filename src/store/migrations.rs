@@ -84,4 +84,68 @@ CREATE TABLE users (
     locked          INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 "#,
+    // 2: purchase orders, receipts, discrepancies, putaway rules.
+    r#"
+CREATE TABLE purchase_orders (
+    po       TEXT PRIMARY KEY,
+    supplier TEXT NOT NULL,
+    site     TEXT NOT NULL,
+    expected TEXT,
+    status   TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed'))
+) STRICT;
+
+CREATE TABLE po_lines (
+    po       TEXT NOT NULL REFERENCES purchase_orders (po),
+    line     INTEGER NOT NULL CHECK (line > 0),
+    sku      TEXT NOT NULL REFERENCES items (sku),
+    ordered  INTEGER NOT NULL CHECK (ordered > 0),
+    received INTEGER NOT NULL DEFAULT 0,
+    damaged  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (po, line)
+) STRICT;
+
+CREATE TABLE receipts (
+    receipt       TEXT PRIMARY KEY,
+    po            TEXT NOT NULL REFERENCES purchase_orders (po),
+    delivery_note TEXT,
+    terminal      TEXT NOT NULL,
+    started_by    TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    checked_by    TEXT,
+    status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed'))
+) STRICT;
+CREATE INDEX receipts_open ON receipts (terminal, status);
+
+CREATE TABLE receipt_lines (
+    receipt TEXT NOT NULL REFERENCES receipts (receipt),
+    line    INTEGER NOT NULL,
+    sku     TEXT NOT NULL REFERENCES items (sku),
+    good    INTEGER NOT NULL DEFAULT 0,
+    damaged INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (receipt, line, sku)
+) STRICT;
+
+CREATE TABLE discrepancies (
+    id        TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    state     TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'rejected')),
+    receipt   TEXT,
+    po        TEXT,
+    line      INTEGER,
+    sku       TEXT NOT NULL,
+    lot       TEXT NOT NULL DEFAULT '',
+    qty       INTEGER NOT NULL,
+    note      TEXT NOT NULL DEFAULT '',
+    raised_by TEXT NOT NULL,
+    raised_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE putaway_rules (
+    id       INTEGER PRIMARY KEY,
+    sku      TEXT,
+    category TEXT,
+    zone     TEXT,
+    location TEXT
+) STRICT;
+"#,
 ];

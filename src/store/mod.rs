@@ -9,11 +9,13 @@ mod check;
 mod commands;
 mod migrations;
 mod queries;
+mod receiving;
 
 pub use check::{CheckItem, CheckReport};
 pub use commands::{LoginOutcome, Move, NewUser};
 pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
+pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive};
 
 use crate::domain::Event;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -264,7 +266,15 @@ fn record_in(
             event.kind(),
             payload
         ])?;
-        apply::apply(tx, event, &at)?;
+        apply::apply(
+            tx,
+            event,
+            &apply::Meta {
+                user,
+                terminal,
+                at: &at,
+            },
+        )?;
         out.push(Recorded {
             id,
             terminal: terminal.to_string(),

@@ -3,18 +3,21 @@
 //! calls, bell, screen changes). Drawing reads this state and never changes it.
 
 use super::input::{Intent, ScanField};
+use super::io;
 use crate::config::Config;
 use crate::demo::{self, DemoLogin};
 use crate::domain::{Task, User, scan};
 use crate::flows::home::HomeFlow;
 use crate::flows::login::LoginFlow;
 use crate::flows::lookup::{LookupAnswer, LookupFlow};
+use crate::flows::putaway::{self, PutawayFlow};
+use crate::flows::receiving::{self, ReceivingFlow};
 use crate::flows::unlock::UnlockFlow;
-use crate::flows::{Effect, Input, Notice};
+use crate::flows::{Effect, Hotkeys, Input, Notice};
 use crate::sops::Topic;
 use crate::store::{LoginOutcome, Store};
 use chrono::{DateTime, FixedOffset, Local, Utc};
-use ratatui::crossterm::event::{Event, KeyEvent};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
 /// The screen in front of the user, with its flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,8 @@ pub enum Screen {
     Home(HomeFlow),
     Lookup(LookupFlow),
     Unlock(UnlockFlow),
+    Receiving(Box<ReceivingFlow>),
+    Putaway(PutawayFlow),
 }
 
 impl Screen {
@@ -32,6 +37,8 @@ impl Screen {
             Self::Home(_) => Topic::Home,
             Self::Lookup(_) => Topic::StockLookup,
             Self::Unlock(_) => Topic::Approvals,
+            Self::Receiving(_) => Topic::Receiving,
+            Self::Putaway(_) => Topic::Putaway,
         }
     }
 
@@ -41,6 +48,25 @@ impl Screen {
             Self::Home(_) => "Menu",
             Self::Lookup(_) => "Stock lookup",
             Self::Unlock(_) => "Unlock badge",
+            Self::Receiving(_) => "Receiving",
+            Self::Putaway(_) => "Putaway",
+        }
+    }
+
+    /// The scan field holds a PIN: shown as stars, never logged.
+    pub fn masked(&self) -> bool {
+        match self {
+            Self::Login(f) => f.masked(),
+            Self::Receiving(f) => f.masked(),
+            _ => false,
+        }
+    }
+
+    /// Whether the flow on screen takes `key` as a one-key answer right now.
+    fn takes_key(&self, key: char) -> bool {
+        match self {
+            Self::Receiving(f) => f.takes_key(key),
+            _ => false,
         }
     }
 }
@@ -155,6 +181,15 @@ impl App {
 
     pub fn on_key(&mut self, key: KeyEvent) {
         self.last_input = self.now;
+        if let KeyCode::Char(c) = key.code
+            && key.modifiers.difference(KeyModifiers::SHIFT).is_empty()
+            && self.help.is_none()
+            && self.screen.takes_key(c)
+        {
+            let field = std::mem::take(&mut self.field).text().to_string();
+            let input = Input::Key { key: c, field };
+            return self.dispatch(input);
+        }
         let intent = self.field.handle(key, &self.config.scanner);
         if let Some(help) = &mut self.help {
             match intent {
@@ -171,7 +206,7 @@ impl App {
         }
         let input = match intent {
             Intent::Submit(text) => {
-                if !matches!(self.screen, Screen::Login(ref f) if f.masked()) {
+                if !self.screen.masked() {
                     tracing::info!(screen = self.screen.title(), scan = %scan::display(&text), "scan");
                 }
                 Input::Scanned(text)
@@ -181,6 +216,7 @@ impl App {
             Intent::Down => Input::Down,
             Intent::PageUp => Input::PageUp,
             Intent::PageDown => Input::PageDown,
+            Intent::Function(n) => Input::Function(n),
             Intent::Help => {
                 self.help = Some(Help {
                     topic: self.screen.topic(),
@@ -197,11 +233,18 @@ impl App {
             }
             Intent::Edited | Intent::Ignored => return,
         };
+        self.dispatch(input);
+    }
+
+    /// Hand an input to the flow on screen and carry out what it asks for.
+    fn dispatch(&mut self, input: Input) {
         let effects = match &mut self.screen {
             Screen::Login(f) => f.input(input),
             Screen::Home(f) => f.input(input),
             Screen::Lookup(f) => f.input(input),
             Screen::Unlock(f) => f.input(input),
+            Screen::Receiving(f) => f.input(input),
+            Screen::Putaway(f) => f.input(input),
         };
         self.perform(effects);
     }
@@ -236,6 +279,8 @@ impl App {
                     self.logout(false, Notice::info("logged out"));
                     vec![]
                 }
+                Effect::Receiving(request) => self.receiving(request),
+                Effect::Putaway(request) => self.putaway(request),
             };
             self.perform(more);
         }
@@ -278,6 +323,28 @@ impl App {
         }
     }
 
+    fn receiving(&mut self, request: receiving::Request) -> Vec<Effect> {
+        let Some(user) = self.user.clone().filter(|u| u.may(Task::Receiving)) else {
+            return vec![Effect::Home];
+        };
+        let answer = io::receiving(&mut self.store, &self.config, &user, self.now, request);
+        match &mut self.screen {
+            Screen::Receiving(f) => f.answer(answer),
+            _ => vec![],
+        }
+    }
+
+    fn putaway(&mut self, request: putaway::Request) -> Vec<Effect> {
+        let Some(user) = self.user.clone().filter(|u| u.may(Task::Putaway)) else {
+            return vec![Effect::Home];
+        };
+        let answer = io::putaway(&mut self.store, &self.config, &user, request);
+        match &mut self.screen {
+            Screen::Putaway(f) => f.answer(answer),
+            _ => vec![],
+        }
+    }
+
     fn may(&self, task: Task) -> bool {
         self.user.as_ref().is_some_and(|u| u.may(task))
     }
@@ -292,8 +359,29 @@ impl App {
         self.screen = match task {
             Task::StockLookup => Screen::Lookup(LookupFlow::new()),
             Task::UnlockBadge => Screen::Unlock(UnlockFlow::new()),
+            Task::Receiving => Screen::Receiving(Box::new(self.open_receiving())),
+            Task::Putaway => Screen::Putaway(PutawayFlow::new(io::putaway_tasks(
+                &self.store,
+                &self.config,
+            ))),
             _ => return,
         };
+    }
+
+    /// Receiving resumes this terminal's open receipt, or starts on the PO list.
+    fn open_receiving(&self) -> ReceivingFlow {
+        let policy = io::receiving_policy(&self.config);
+        let today = self.today();
+        if let Ok(Some(open)) = self.store.open_receipt()
+            && let Ok(Some(po)) = self.store.purchase_order(&open.po)
+        {
+            return ReceivingFlow::resume(policy, today, open, po);
+        }
+        let pos = self
+            .store
+            .open_purchase_orders(&self.config.site)
+            .unwrap_or_default();
+        ReceivingFlow::new(policy, today, pos)
     }
 
     fn go_home(&mut self) {

@@ -15,6 +15,8 @@ pub enum Intent {
     /// Esc on an empty field.
     Back,
     Help,
+    /// F2..F8.
+    Function(u8),
     Quit,
     Logout,
     Up,
@@ -49,6 +51,7 @@ impl ScanField {
             KeyCode::F(1) => Intent::Help,
             KeyCode::F(9) => Intent::Logout,
             KeyCode::F(10) => Intent::Quit,
+            KeyCode::F(n @ 2..=8) => Intent::Function(n),
             KeyCode::Char('q' | 'c') if ctrl => Intent::Quit,
             KeyCode::Esc if self.text.is_empty() => Intent::Back,
             KeyCode::Esc => {

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod input;
+pub mod io;
 pub mod screens;
 pub mod theme;
 

@@ -6,6 +6,8 @@ mod help;
 mod home;
 mod login;
 mod lookup;
+mod putaway;
+mod receiving;
 mod unlock;
 
 use super::app::{App, Screen};
@@ -56,6 +58,8 @@ impl Widget for &App {
             Screen::Home(f) => (home::render(f, self, body, buf), &f.notice),
             Screen::Lookup(f) => (lookup::render(f, self.today(), wide, body, buf), &f.notice),
             Screen::Unlock(f) => (unlock::render(body, buf), &f.notice),
+            Screen::Receiving(f) => (receiving::render(f, wide, body, buf), &f.notice),
+            Screen::Putaway(f) => (putaway::render(f, wide, body, buf), &f.notice),
         };
         notice_line(notice_of.as_ref(), notice, buf);
         Line::styled(hint, theme::dim()).render(keys, buf);
@@ -91,11 +95,14 @@ fn title_bar(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn scan_field(app: &App, area: Rect, buf: &mut Buffer) {
-    let (label, masked) = match app.screen() {
-        Screen::Login(f) if f.masked() => ("PIN", true),
-        Screen::Login(_) | Screen::Unlock(_) => ("Badge", false),
-        Screen::Home(_) => ("Choice", false),
-        Screen::Lookup(_) => ("Scan", false),
+    let masked = app.screen().masked();
+    let label = match app.screen() {
+        _ if masked => "PIN",
+        Screen::Login(_) | Screen::Unlock(_) => "Badge",
+        Screen::Home(_) => "Choice",
+        Screen::Lookup(_) => "Scan",
+        Screen::Receiving(f) => receiving::field_label(f),
+        Screen::Putaway(f) => putaway::field_label(f),
     };
     let text = app.field.text();
     let shown = if masked {
