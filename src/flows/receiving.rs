@@ -516,9 +516,9 @@ impl ReceivingFlow {
                 self.selected = self.selected.saturating_sub(1);
                 (step, vec![])
             }
-            (step @ Step::Summary(_), Input::Down | Input::PageDown) => {
-                self.selected += 1;
-                (step, vec![])
+            (Step::Summary(summary), Input::Down | Input::PageDown) => {
+                self.selected = (self.selected + 1).min(summary.len().saturating_sub(1));
+                (Step::Summary(summary), vec![])
             }
             (step, Input::Scanned(_)) => {
                 let what = prompt(&step);
@@ -568,8 +568,7 @@ impl ReceivingFlow {
         };
         p.qty = qty;
         p.damaged = damaged;
-        if !damaged
-            && !p.over_approved
+        if !p.over_approved
             && let Some(line) = self
                 .po
                 .as_ref()
@@ -579,10 +578,12 @@ impl ReceivingFlow {
             let limit = over_limit(line.ordered, self.policy.tolerance_pct);
             if p.line > 0 && after > limit {
                 let excess = after - limit;
-                let effects = refuse(
-                    &mut self.notice,
-                    format!("over by {excess}: a supervisor must approve"),
-                );
+                let text = if self.blind() {
+                    "more than the order allows: a supervisor must approve".to_string()
+                } else {
+                    format!("over by {excess}: a supervisor must approve")
+                };
+                let effects = refuse(&mut self.notice, text);
                 return (
                     Step::Approve {
                         pending: p,

@@ -86,6 +86,8 @@ pub struct Receive {
     pub sscc: Option<String>,
     /// The site's over-receipt tolerance in percent.
     pub tolerance_pct: u32,
+    /// Today's date on the floor, for the expiry check.
+    pub today: NaiveDate,
 }
 
 fn reject(msg: impl Into<String>) -> StoreError {
@@ -286,7 +288,9 @@ impl Store {
                 .find(|l| l.line == r.line && l.sku == r.sku)
                 .ok_or_else(|| reject(format!("{} is not line {} of {}", r.sku, r.line, po.po)))?;
             let after = line.received + line.damaged + r.qty;
-            let parked = to.role == LocationRole::Quarantine;
+            // Good goods sent to quarantine are a parked over-receipt: a supervisor decides
+            // at the discrepancy. Damaged goods over the order still need one now.
+            let parked = to.role == LocationRole::Quarantine && !r.damaged;
             if after > over_limit(line.ordered, r.tolerance_pct)
                 && r.approved_by.is_none()
                 && !parked
@@ -297,8 +301,7 @@ impl Store {
                 )));
             }
         }
-        let today = Utc::now().date_naive();
-        if r.expiry.is_some_and(|d| d < today) && r.approved_by.is_none() {
+        if r.expiry.is_some_and(|d| d < r.today) && r.approved_by.is_none() {
             return Err(reject("the lot has expired: a supervisor must approve it"));
         }
         let supplier = self

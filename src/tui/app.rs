@@ -53,6 +53,18 @@ impl Screen {
         }
     }
 
+    /// The message the flow on screen shows under its body.
+    pub fn notice(&self) -> Option<&Notice> {
+        match self {
+            Self::Login(f) => f.notice.as_ref(),
+            Self::Home(f) => f.notice.as_ref(),
+            Self::Lookup(f) => f.notice.as_ref(),
+            Self::Unlock(f) => f.notice.as_ref(),
+            Self::Receiving(f) => f.notice.as_ref(),
+            Self::Putaway(f) => f.notice.as_ref(),
+        }
+    }
+
     /// The scan field holds a PIN: shown as stars, never logged.
     pub fn masked(&self) -> bool {
         match self {
@@ -327,7 +339,15 @@ impl App {
         let Some(user) = self.user.clone().filter(|u| u.may(Task::Receiving)) else {
             return vec![Effect::Home];
         };
-        let answer = io::receiving(&mut self.store, &self.config, &user, self.now, request);
+        let today = self.today();
+        let answer = io::receiving(
+            &mut self.store,
+            &self.config,
+            &user,
+            self.now,
+            today,
+            request,
+        );
         match &mut self.screen {
             Screen::Receiving(f) => f.answer(answer),
             _ => vec![],
@@ -338,7 +358,8 @@ impl App {
         let Some(user) = self.user.clone().filter(|u| u.may(Task::Putaway)) else {
             return vec![Effect::Home];
         };
-        let answer = io::putaway(&mut self.store, &self.config, &user, request);
+        let today = self.today();
+        let answer = io::putaway(&mut self.store, &self.config, &user, today, request);
         match &mut self.screen {
             Screen::Putaway(f) => f.answer(answer),
             _ => vec![],

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::domain::putaway::{self, Bin};
+use crate::domain::receiving::read_scan;
 use crate::domain::{LocationRole, Task as MenuTask, User, scan};
 use crate::flows::putaway::{self as pa, BinFacts, Suggested};
 use crate::flows::receiving::{self as rc, Pending};
@@ -73,6 +74,7 @@ pub fn receiving(
     config: &Config,
     user: &User,
     now: DateTime<Utc>,
+    today: chrono::NaiveDate,
     request: rc::Request,
 ) -> rc::Answer {
     use rc::{Answer, Request};
@@ -141,6 +143,7 @@ pub fn receiving(
                     approved_by: pending.approved_by.clone(),
                     sscc: pending.sscc.clone(),
                     tolerance_pct: config.receiving.over_tolerance_pct,
+                    today,
                 };
                 store.receive(&user.badge, &r).map_err(err)?;
                 tracing::info!(receipt, sku = %r.sku, qty = r.qty, to = %r.to, "received");
@@ -213,6 +216,9 @@ fn print_label(
     receipt: &str,
     last: &Pending,
 ) -> Result<String, String> {
+    if config.labels.printer == labels::Printer::None {
+        return Err("no label printer is set up for this terminal: see labels.printer".into());
+    }
     let lot = last.lot.clone().unwrap_or_default();
     let gtin = store.item(&last.sku).ok().flatten().and_then(|i| {
         i.gtins
@@ -269,16 +275,26 @@ pub fn putaway(
     store: &mut Store,
     config: &Config,
     user: &User,
+    today: chrono::NaiveDate,
     request: pa::Request,
 ) -> pa::Answer {
     use pa::{Answer, Request};
     match request {
         Request::ListTasks => Answer::Tasks(putaway_tasks(store, config)),
-        Request::Resolve(code) => Answer::Resolved(match store.find_code(&code) {
-            Ok(Found::Item { item, .. }) => Some((item.sku, None)),
-            Ok(Found::Lots(lots)) => lots.into_iter().next().map(|l| (l.sku, Some(l.code))),
-            _ => None,
-        }),
+        Request::Resolve(code) => {
+            // A GS1 label names the item by GTIN and may carry the lot.
+            let scanned = read_scan(&code, config.scanner.gs_standin, today).unwrap_or_default();
+            let code = if scanned.code.is_empty() {
+                code
+            } else {
+                scanned.code
+            };
+            Answer::Resolved(match store.find_code(&code) {
+                Ok(Found::Item { item, .. }) => Some((item.sku, scanned.lot)),
+                Ok(Found::Lots(lots)) => lots.into_iter().next().map(|l| (l.sku, Some(l.code))),
+                _ => None,
+            })
+        }
         Request::Suggest(task) => {
             let suggested = (|| -> Option<Suggested> {
                 let item = store.item(&task.sku).ok()??;

@@ -31,11 +31,16 @@ impl Widget for &App {
             too_small(area, buf);
             return;
         }
+        // A long message gets a second row rather than being cut.
+        let notice_rows = match self.screen().notice() {
+            Some(n) if n.text.chars().count() > usize::from(area.width) => 2,
+            _ => 1,
+        };
         let [title, field, body, notice, keys, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Fill(1),
-            Constraint::Length(1),
+            Constraint::Length(notice_rows),
             Constraint::Length(1),
             Constraint::Length(1),
         ])
@@ -53,15 +58,15 @@ impl Widget for &App {
             body
         };
         let wide = area.width >= WIDE;
-        let (hint, notice_of) = match self.screen() {
-            Screen::Login(f) => (login::render(f, self, body, buf), &f.notice),
-            Screen::Home(f) => (home::render(f, self, body, buf), &f.notice),
-            Screen::Lookup(f) => (lookup::render(f, self.today(), wide, body, buf), &f.notice),
-            Screen::Unlock(f) => (unlock::render(body, buf), &f.notice),
-            Screen::Receiving(f) => (receiving::render(f, wide, body, buf), &f.notice),
-            Screen::Putaway(f) => (putaway::render(f, wide, body, buf), &f.notice),
+        let hint = match self.screen() {
+            Screen::Login(f) => login::render(f, self, body, buf),
+            Screen::Home(f) => home::render(f, self, body, buf),
+            Screen::Lookup(f) => lookup::render(f, self.today(), wide, body, buf),
+            Screen::Unlock(_) => unlock::render(body, buf),
+            Screen::Receiving(f) => receiving::render(f, wide, body, buf),
+            Screen::Putaway(f) => putaway::render(f, wide, body, buf),
         };
-        notice_line(notice_of.as_ref(), notice, buf);
+        notice_line(self.screen().notice(), notice, buf);
         Line::styled(hint, theme::dim()).render(keys, buf);
         status_bar(self, status, buf);
         if let Some(h) = self.help {
@@ -123,7 +128,9 @@ fn scan_field(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn notice_line(notice: Option<&Notice>, area: Rect, buf: &mut Buffer) {
     if let Some(n) = notice {
-        Paragraph::new(Line::styled(n.text.clone(), theme::tone(n.tone))).render(area, buf);
+        Paragraph::new(Line::styled(n.text.clone(), theme::tone(n.tone)))
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
     }
 }
 
@@ -162,14 +169,19 @@ pub(crate) fn truncate(text: &str, width: usize) -> String {
     cut
 }
 
-/// Fixed-width columns: text cut or padded to each width, numbers right-aligned.
+/// Fixed-width columns: text cut or padded to each width; right-aligned cells (numbers)
+/// are never cut, since a cut number reads as another number.
 pub(crate) fn columns(cells: &[(&str, usize, bool)]) -> String {
     let mut out = String::new();
     for (i, (text, width, right)) in cells.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        let cut: String = text.chars().take(*width).collect();
+        let cut: String = if *right {
+            text.to_string()
+        } else {
+            text.chars().take(*width).collect()
+        };
         if *right {
             out.push_str(&format!("{cut:>width$}"));
         } else {

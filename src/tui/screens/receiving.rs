@@ -1,5 +1,6 @@
 use super::{columns, truncate};
 use crate::flows::receiving::{Approval, ApprovalStage, CheckStage, Pending, ReceivingFlow, Step};
+use crate::store::PoLineState;
 use crate::tui::theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -114,7 +115,14 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
             stage,
         } => {
             pending(p, wide, &mut lines);
+            if p.qty > 0 && matches!(why, Approval::Over { .. }) {
+                lines.push(Line::from(format!(
+                    "Receiving {} {}, line {}",
+                    p.qty, p.base_unit, p.line
+                )));
+            }
             let what = match why {
+                Approval::Over { .. } if f.blind() => "More than the order allows.".to_string(),
                 Approval::Over { excess } => format!("Over the order by {excess}."),
                 Approval::Expired => "The lot has expired.".to_string(),
             };
@@ -128,6 +136,62 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
                 (ApprovalStage::Pin { .. }, _) => "Supervisor: key your PIN",
             }));
             "Esc cancel  F1 help"
+        }
+        Step::Summary(summary) if f.blind() => {
+            // Blind: only what was counted, nothing that gives the order away.
+            let head = if wide {
+                columns(&[
+                    ("Ln", 3, true),
+                    ("Item", 12, false),
+                    ("Description", 26, false),
+                    ("Good", 6, true),
+                    ("Damaged", 8, true),
+                ])
+            } else {
+                columns(&[
+                    ("Ln", 2, true),
+                    ("Item", 10, false),
+                    ("Desc", 12, false),
+                    ("Good", 5, true),
+                    ("Dm", 4, true),
+                ])
+            };
+            lines.push(Line::styled(head, theme::dim()));
+            let room = rows.saturating_sub(lines.len() + 1);
+            let desc = |sku: &str| {
+                f.po.as_ref()
+                    .and_then(|p| p.lines.iter().find(|l| l.sku == sku))
+                    .map(|l| l.description.clone())
+                    .unwrap_or_default()
+            };
+            for l in summary.iter().skip(f.selected).take(room) {
+                let (ln, good, dmg, d) = (
+                    l.line.to_string(),
+                    l.good.to_string(),
+                    l.damaged.to_string(),
+                    desc(&l.sku),
+                );
+                let text = if wide {
+                    columns(&[
+                        (&ln, 3, true),
+                        (&l.sku, 12, false),
+                        (&d, 26, false),
+                        (&good, 6, true),
+                        (&dmg, 8, true),
+                    ])
+                } else {
+                    columns(&[
+                        (&ln, 2, true),
+                        (&l.sku, 10, false),
+                        (&d, 12, false),
+                        (&good, 5, true),
+                        (&dmg, 4, true),
+                    ])
+                };
+                lines.push(Line::from(text));
+            }
+            lines.push(Line::styled("Enter closes the receipt", theme::heading()));
+            "Enter close  Esc go on  Up/Dn"
         }
         Step::Summary(summary) => {
             let head = if wide {
@@ -201,10 +265,10 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
                 .map(|l| l.discrepancies().len() + usize::from(l.line == 0))
                 .sum();
             lines.push(Line::styled(
-                format!("Enter closes: {n} for a supervisor"),
+                format!("Enter closes: {n} discrepancies"),
                 theme::heading(),
             ));
-            "Enter close  Esc go on  F1 help"
+            "Enter close  Esc go on  Up/Dn"
         }
         Step::Check { stage, .. } => {
             lines.push(Line::styled("Two-person check", theme::heading()));
@@ -223,6 +287,9 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
 fn pending(p: &Pending, wide: bool, lines: &mut Vec<Line>) {
     lines.push(Line::from(format!("{} {}", p.sku, p.description)));
     let mut detail = Vec::new();
+    if p.pack_qty > 1 {
+        detail.push(format!("case of {}", p.pack_qty));
+    }
     if p.line == 0 {
         detail.push("NOT ON PO".to_string());
     } else if wide {
@@ -233,9 +300,6 @@ fn pending(p: &Pending, wide: bool, lines: &mut Vec<Line>) {
     }
     if let Some(e) = p.expiry {
         detail.push(format!("exp {e}"));
-    }
-    if p.pack_qty > 1 {
-        detail.push(format!("case of {}", p.pack_qty));
     }
     if !detail.is_empty() {
         lines.push(Line::from(detail.join("  ")));
@@ -248,83 +312,45 @@ fn po_lines(f: &ReceivingFlow, wide: bool, room: usize, lines: &mut Vec<Line>) {
         return;
     };
     let blind = f.blind();
-    let head = match (wide, blind) {
-        (true, false) => columns(&[
-            ("Ln", 3, true),
-            ("Item", 12, false),
-            ("Description", 26, false),
-            ("Ordered", 8, true),
-            ("Recvd", 6, true),
-            ("Dmg", 4, true),
-        ]),
-        (true, true) => columns(&[
-            ("Ln", 3, true),
-            ("Item", 12, false),
-            ("Description", 26, false),
-            ("Recvd", 6, true),
-            ("Dmg", 4, true),
-        ]),
-        (false, false) => columns(&[
-            ("Ln", 2, true),
-            ("Item", 10, false),
-            ("Desc", 9, false),
-            ("Ord", 4, true),
-            ("Rcv", 4, true),
-            ("Dm", 3, true),
-        ]),
-        (false, true) => columns(&[
-            ("Ln", 2, true),
-            ("Item", 10, false),
-            ("Desc", 14, false),
-            ("Rcv", 4, true),
-            ("Dm", 3, true),
-        ]),
+    type Cell = fn(&PoLineState) -> String;
+    // (heading, width, right-aligned, value); the ordered column only when not blind.
+    let (desc, ordered, recvd, dmg) = if wide {
+        (
+            ("Description", 26),
+            ("Ordered", 8),
+            ("Recvd", 6),
+            ("Dmg", 4),
+        )
+    } else if blind {
+        (("Desc", 17), ("Ord", 4), ("Rcv", 4), ("Dm", 3))
+    } else {
+        (("Desc", 12), ("Ord", 4), ("Rcv", 4), ("Dm", 3))
     };
-    lines.push(Line::styled(head, theme::dim()));
+    let mut spec: Vec<(&str, usize, bool, Cell)> = vec![
+        ("Ln", if wide { 3 } else { 2 }, true, |l| l.line.to_string()),
+        ("Item", if wide { 12 } else { 10 }, false, |l| l.sku.clone()),
+        (desc.0, desc.1, false, |l| l.description.clone()),
+    ];
+    if !blind {
+        spec.push((ordered.0, ordered.1, true, |l| l.ordered.to_string()));
+    }
+    spec.push((recvd.0, recvd.1, true, |l| l.received.to_string()));
+    spec.push((dmg.0, dmg.1, true, |l| l.damaged.to_string()));
+    let head: Vec<(&str, usize, bool)> = spec.iter().map(|(h, w, r, _)| (*h, *w, *r)).collect();
+    lines.push(Line::styled(columns(&head), theme::dim()));
     for l in po
         .lines
         .iter()
         .skip(f.selected)
         .take(room.saturating_sub(1))
     {
-        let (ln, ord, rcv, dmg) = (
-            l.line.to_string(),
-            l.ordered.to_string(),
-            l.received.to_string(),
-            l.damaged.to_string(),
-        );
-        let text = match (wide, blind) {
-            (true, false) => columns(&[
-                (&ln, 3, true),
-                (&l.sku, 12, false),
-                (&l.description, 26, false),
-                (&ord, 8, true),
-                (&rcv, 6, true),
-                (&dmg, 4, true),
-            ]),
-            (true, true) => columns(&[
-                (&ln, 3, true),
-                (&l.sku, 12, false),
-                (&l.description, 26, false),
-                (&rcv, 6, true),
-                (&dmg, 4, true),
-            ]),
-            (false, false) => columns(&[
-                (&ln, 2, true),
-                (&l.sku, 10, false),
-                (&l.description, 9, false),
-                (&ord, 4, true),
-                (&rcv, 4, true),
-                (&dmg, 3, true),
-            ]),
-            (false, true) => columns(&[
-                (&ln, 2, true),
-                (&l.sku, 10, false),
-                (&l.description, 14, false),
-                (&rcv, 4, true),
-                (&dmg, 3, true),
-            ]),
-        };
+        let values: Vec<String> = spec.iter().map(|(_, _, _, v)| v(l)).collect();
+        let cells: Vec<(&str, usize, bool)> = spec
+            .iter()
+            .zip(&values)
+            .map(|((_, w, r, _), v)| (v.as_str(), *w, *r))
+            .collect();
+        let text = columns(&cells);
         let done = l.received + l.damaged >= l.ordered;
         lines.push(if done && !blind {
             Line::styled(text, theme::dim())
