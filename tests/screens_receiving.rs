@@ -164,7 +164,7 @@ fn receiving_a_delivery_from_the_po_list_to_closing() -> TestResult {
 
     // F2: short lines 1, 2, 3 and 5, line 4 over, line 3 damaged.
     key(&mut app, KeyCode::F(2));
-    shows(&app, "Enter closes: 6 for a supervisor")?;
+    shows(&app, "Enter closes: 6 discrepancies")?;
     snap(&app, "receiving_summary")?;
     key(&mut app, KeyCode::Enter);
     shows(&app, "Open POs")?;
