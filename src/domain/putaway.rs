@@ -102,12 +102,27 @@ pub fn suggest(item: &Item, qty: i64, rules: &[PutawayRule], bins: &[Bin]) -> Op
             return Some(make(b, qty, reason));
         }
     }
-    if let Some(b) = best(bins.iter().filter(|b| b.holds_item)) {
+    // A bin that a rule gives to another item is kept for that item.
+    let reserved = |b: &&Bin| {
+        rules.iter().any(|r| {
+            r.location.as_deref() == Some(b.code.as_str())
+                && r.sku.as_deref() != Some(item.sku.as_str())
+        })
+    };
+    if let Some(b) = best(
+        bins.iter()
+            .filter(|b| b.holds_item)
+            .filter(|b| !reserved(b)),
+    ) {
         return Some(make(b, qty, Reason::HoldsItem));
     }
     let zone = class_zone(item.abc);
-    best(bins.iter().filter(|b| b.zone == zone && b.load == 0))
-        .map(|b| make(b, qty, Reason::EmptyInClassZone))
+    best(
+        bins.iter()
+            .filter(|b| b.zone == zone && b.load == 0)
+            .filter(|b| !reserved(b)),
+    )
+    .map(|b| make(b, qty, Reason::EmptyInClassZone))
 }
 
 /// The first bin with room in walking order.
@@ -219,6 +234,12 @@ mod tests {
                 qty: 3,
                 reason: Reason::EmptyInClassZone
             })
+        );
+        // A bin an item rule gives to another item is not offered.
+        let kept = [rule(Some("OTHER"), None, None, Some("B-1"))];
+        assert_eq!(
+            suggest(&it, 1, &kept, &bins).map(|s| s.bin),
+            Some("B-2".into())
         );
         let full = vec![bin("B-1", "B", 2, Some(3), 3, true)];
         assert_eq!(suggest(&it, 1, &[], &full), None);
