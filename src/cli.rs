@@ -97,6 +97,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Enrol this terminal with a server, using a one-time code from `server enroll`
+    Enroll {
+        /// The server's address, e.g. http://10.0.0.2:8080
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Run one sync round without the floor screens; exit 0 synced, 2 offline,
+    /// 3 some events were rejected, 4 sync needs attention
+    Sync,
+    /// List this terminal's events that the server rejected, with the reasons
+    Rejected {
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -154,8 +170,9 @@ pub fn main() -> Result<ExitCode> {
     };
     match cli.command {
         None => {
-            let store = open(&store_path("floorhand.db"), &config)?;
-            run_tui(store, config)
+            let path = store_path("floorhand.db");
+            let store = open(&path, &config)?;
+            run_tui(store, config, &path)
         }
         Some(Command::Demo { keep }) => {
             let path = store_path("demo.db");
@@ -164,7 +181,7 @@ pub fn main() -> Result<ExitCode> {
             } else {
                 fresh_demo(&path, &config)?
             };
-            run_tui(store, config)
+            run_tui(store, config, &path)
         }
         Some(Command::Init { demo: with_demo }) => {
             let path = store_path("floorhand.db");
@@ -210,6 +227,18 @@ pub fn main() -> Result<ExitCode> {
         Some(Command::Discrepancies { json }) => {
             let store = open(&store_path("floorhand.db"), &config)?;
             discrepancies(&store, json)
+        }
+        Some(Command::Enroll { server, code }) => {
+            let mut store = open(&store_path("floorhand.db"), &config)?;
+            crate::sync_cmd::enroll(&mut store, &server, &code)
+        }
+        Some(Command::Sync) => {
+            let mut store = open(&store_path("floorhand.db"), &config)?;
+            crate::sync_cmd::sync(&mut store)
+        }
+        Some(Command::Rejected { json }) => {
+            let store = open(&store_path("floorhand.db"), &config)?;
+            crate::sync_cmd::rejected(&store, json)
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -259,12 +288,17 @@ fn fresh_demo(path: &Path, config: &Config) -> Result<Store> {
     Ok(store)
 }
 
-fn run_tui(store: Store, config: Config) -> Result<ExitCode> {
+fn run_tui(store: Store, config: Config, path: &Path) -> Result<ExitCode> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
         bail!("the floor screens need a terminal; for scripts use stock, check or import");
     }
-    tui::run(tui::App::new(store, config, chrono::Utc::now()))?;
+    let terminal = store.terminal().to_string();
+    let mut app = tui::App::new(store, config, chrono::Utc::now());
+    if let Some(worker) = floorhand::sync::client::Worker::spawn(path.to_path_buf(), terminal) {
+        app.set_sync(worker);
+    }
+    tui::run(app)?;
     Ok(ExitCode::SUCCESS)
 }
 

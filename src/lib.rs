@@ -10,4 +10,5 @@ pub mod import;
 pub mod labels;
 pub mod sops;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -1,6 +1,7 @@
 //! The `floorhand` binary: command line, start-up and the error report at the edge.
 
 mod cli;
+mod sync_cmd;
 
 use std::io::IsTerminal;
 

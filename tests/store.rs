@@ -311,7 +311,7 @@ fn check_names_each_kind_of_violation() -> TestResult {
     )?;
     c.execute(
         "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
-         VALUES ('x', 'T09', 2, 'u', '2026-01-01T00:00:00Z', 'logged_out', '{\"kind\":\"logged_out\",\"badge\":\"u\",\"idle\":false}')",
+         VALUES ('x', 'T01', 99, 'u', '2026-01-01T00:00:00Z', 'logged_out', '{\"kind\":\"logged_out\",\"badge\":\"u\",\"idle\":false}')",
         [],
     )?;
     let report = s.check()?;
@@ -326,7 +326,7 @@ fn check_names_each_kind_of_violation() -> TestResult {
     assert!(failed.contains_key("balances_equal_replay"), "{failed:?}");
     assert!(failed.contains_key("no_negative_physical"), "{failed:?}");
     assert!(
-        failed["terminal_sequences_gapless"][0].contains("T09"),
+        failed["terminal_sequences_gapless"][0].contains("T01"),
         "{failed:?}"
     );
     assert!(failed["no_negative_physical"][0].contains("BIN-2 holds -3 of PLAIN"));

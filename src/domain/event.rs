@@ -4,6 +4,7 @@
 //! back without knowing the code that wrote it, and new kinds can be added without
 //! touching old rows.
 
+use super::orders::{CustomerOrder, Rma};
 use super::putaway::PutawayRule;
 use super::receiving::{DiscrepancyKind, PurchaseOrder};
 use super::{Item, Location, Role};
@@ -135,6 +136,33 @@ pub enum Event {
     PutawayRulesDefined {
         rules: Vec<PutawayRule>,
     },
+    /// The server found something a person must look at, e.g. a merge that left a
+    /// physical location negative; `recount` asks for a count of that balance.
+    ExceptionRaised {
+        id: String,
+        location: String,
+        sku: String,
+        lot: String,
+        qty: i64,
+        reason: String,
+        recount: bool,
+    },
+    /// A terminal was enrolled for a site (its token is never in an event).
+    TerminalEnrolled {
+        terminal: String,
+        site: String,
+    },
+    TerminalRevoked {
+        terminal: String,
+    },
+    /// A customer order was created or replaced.
+    CustomerOrderDefined {
+        order: CustomerOrder,
+    },
+    /// A return authorisation was created or replaced.
+    RmaDefined {
+        rma: Rma,
+    },
     LoginSucceeded {
         badge: String,
     },
@@ -178,6 +206,11 @@ impl Event {
             Self::ReceiptClosed { .. } => "receipt_closed",
             Self::LabelPrinted { .. } => "label_printed",
             Self::PutawayRulesDefined { .. } => "putaway_rules_defined",
+            Self::ExceptionRaised { .. } => "exception_raised",
+            Self::TerminalEnrolled { .. } => "terminal_enrolled",
+            Self::TerminalRevoked { .. } => "terminal_revoked",
+            Self::CustomerOrderDefined { .. } => "customer_order_defined",
+            Self::RmaDefined { .. } => "rma_defined",
         }
     }
 }

@@ -7,6 +7,8 @@ pub mod event;
 pub mod gs1;
 pub mod item;
 pub mod location;
+pub mod orders;
+pub mod permissions;
 pub mod putaway;
 pub mod receiving;
 pub mod scan;

@@ -198,6 +198,75 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             }
         }
         Event::LabelPrinted { .. } => {}
+        Event::ExceptionRaised {
+            id,
+            location,
+            sku,
+            lot,
+            qty,
+            reason,
+            recount,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO exceptions (id, location, sku, lot, qty, reason, recount, raised_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![id, location, sku, lot, qty, reason, recount, at])?;
+        }
+        Event::TerminalEnrolled { terminal, site } => {
+            tx.prepare_cached(
+                "INSERT INTO terminals (terminal, site, enrolled_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (terminal) DO UPDATE SET site = excluded.site,
+                     enrolled_at = excluded.enrolled_at, revoked = 0",
+            )?
+            .execute(params![terminal, site, at])?;
+        }
+        Event::TerminalRevoked { terminal } => {
+            tx.prepare_cached(
+                "UPDATE terminals SET revoked = 1, token_hash = NULL WHERE terminal = ?1",
+            )?
+            .execute([terminal])?;
+        }
+        Event::CustomerOrderDefined { order } => {
+            tx.prepare_cached("DELETE FROM customer_orders WHERE order_no = ?1")?
+                .execute([&order.order])?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO customer_orders (order_no, line, customer, site, due, sku, qty)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for l in &order.lines {
+                ins.execute(params![
+                    order.order,
+                    l.line,
+                    order.customer,
+                    order.site,
+                    order.due.map(|d| d.to_string()),
+                    l.sku,
+                    l.qty
+                ])?;
+            }
+        }
+        Event::RmaDefined { rma } => {
+            tx.prepare_cached("DELETE FROM rmas WHERE rma = ?1")?
+                .execute([&rma.rma])?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO rmas (rma, line, customer, site, order_no, created, sku, qty, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for l in &rma.lines {
+                ins.execute(params![
+                    rma.rma,
+                    l.line,
+                    rma.customer,
+                    rma.site,
+                    rma.order,
+                    rma.created.map(|d| d.to_string()),
+                    l.sku,
+                    l.qty,
+                    l.reason
+                ])?;
+            }
+        }
         Event::PutawayRulesDefined { rules } => {
             tx.prepare_cached("DELETE FROM putaway_rules")?
                 .execute([])?;
@@ -240,7 +309,13 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
 }
 
 /// Add `delta` to one balance; a balance that reaches zero is removed.
-fn add_balance(tx: &Connection, location: &str, sku: &str, lot: &str, delta: i64) -> Result<()> {
+pub(super) fn add_balance(
+    tx: &Connection,
+    location: &str,
+    sku: &str,
+    lot: &str,
+    delta: i64,
+) -> Result<()> {
     let now: i64 = tx
         .prepare_cached(
             "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)

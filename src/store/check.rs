@@ -75,7 +75,17 @@ impl Store {
 
     /// Replay every movement in the journal and compare with the balances projection.
     fn replay(&self) -> Result<Vec<String>> {
+        // A bootstrapped terminal starts from its snapshot's balances.
         let mut expected: HashMap<(String, String, String), i64> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT location, sku, lot, qty FROM baseline")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                expected.insert((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?);
+            }
+        }
         let mut out = Vec::new();
         let mut stmt = self
             .conn
@@ -134,24 +144,36 @@ impl Store {
         Ok(out)
     }
 
+    /// Negative physical balances, except those the server already raised as an open
+    /// exception (a merge of real movements; a recount settles it).
     fn negative_physical(&self) -> Result<Vec<String>> {
         self.strings(
             "SELECT b.location || ' holds ' || b.qty || ' of ' || b.sku
                     || CASE b.lot WHEN '' THEN '' ELSE ' lot ' || b.lot END
              FROM balances b JOIN locations l ON l.code = b.location
              WHERE l.kind = 'physical' AND b.qty < 0
+               AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.location = b.location
+                               AND e.sku = b.sku AND e.lot = b.lot AND e.state = 'open')
              ORDER BY b.location, b.sku",
         )
     }
 
+    /// Each terminal's sequence runs 1..n. A terminal vouches for its own sequence; the
+    /// server, which also holds the events it rejected, for every terminal's. (Events
+    /// pulled from other terminals may have gaps where the server rejected one.)
     fn gapless(&self) -> Result<Vec<String>> {
         // UNIQUE (terminal, seq) rules out duplicates, so the sequence is gapless exactly
         // when it starts at 1 and its maximum equals its count.
-        self.strings(
+        let mut stmt = self.conn.prepare(
             "SELECT 'terminal ' || terminal || ': ' || COUNT(*) || ' events but sequence runs '
                     || MIN(seq) || '..' || MAX(seq)
-             FROM journal GROUP BY terminal HAVING MIN(seq) != 1 OR MAX(seq) != COUNT(*)",
-        )
+             FROM (SELECT terminal, seq FROM journal
+                   UNION ALL SELECT terminal, seq FROM rejected_events)
+             WHERE ?1 = 'server' OR terminal = ?1
+             GROUP BY terminal HAVING MIN(seq) != 1 OR MAX(seq) != COUNT(*)",
+        )?;
+        let rows = stmt.query_map([&self.terminal], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 

@@ -148,4 +148,93 @@ CREATE TABLE putaway_rules (
     location TEXT
 ) STRICT;
 "#,
+    // 3: sync. Terminal side: answers to pushed events and the gseq of pulled ones, the
+    // snapshot baseline. Server side: terminals, enrolment codes, rejected events. Both:
+    // exceptions with recount requests, customer orders and RMAs.
+    r#"
+CREATE TABLE sync_results (
+    id     TEXT PRIMARY KEY,
+    gseq   INTEGER,
+    reason TEXT,
+    CHECK ((gseq IS NULL) != (reason IS NULL))
+) STRICT;
+
+CREATE TABLE baseline (
+    location TEXT NOT NULL,
+    sku      TEXT NOT NULL,
+    lot      TEXT NOT NULL,
+    qty      INTEGER NOT NULL,
+    PRIMARY KEY (location, sku, lot)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE terminals (
+    terminal    TEXT PRIMARY KEY,
+    site        TEXT NOT NULL,
+    token_hash  TEXT UNIQUE,
+    enrolled_at TEXT,
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    last_seen   TEXT,
+    cursor      INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE enrolments (
+    code_hash  TEXT PRIMARY KEY,
+    terminal   TEXT NOT NULL,
+    site       TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE rejected_events (
+    terminal    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    id          TEXT NOT NULL,
+    user        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
+    PRIMARY KEY (terminal, seq)
+) STRICT;
+
+CREATE TABLE exceptions (
+    id        TEXT PRIMARY KEY,
+    location  TEXT NOT NULL,
+    sku       TEXT NOT NULL,
+    lot       TEXT NOT NULL,
+    qty       INTEGER NOT NULL,
+    reason    TEXT NOT NULL,
+    recount   INTEGER NOT NULL,
+    state     TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+    raised_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX exceptions_open ON exceptions (location, sku, lot, state);
+
+CREATE TABLE customer_orders (
+    order_no TEXT NOT NULL,
+    line     INTEGER NOT NULL,
+    customer TEXT NOT NULL,
+    site     TEXT NOT NULL,
+    due      TEXT,
+    sku      TEXT NOT NULL REFERENCES items (sku),
+    qty      INTEGER NOT NULL CHECK (qty > 0),
+    shipped  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_no, line)
+) STRICT;
+CREATE INDEX customer_orders_open ON customer_orders (site, sku);
+
+CREATE TABLE rmas (
+    rma      TEXT NOT NULL,
+    line     INTEGER NOT NULL,
+    customer TEXT NOT NULL,
+    site     TEXT NOT NULL,
+    order_no TEXT NOT NULL,
+    created  TEXT,
+    sku      TEXT NOT NULL REFERENCES items (sku),
+    qty      INTEGER NOT NULL CHECK (qty > 0),
+    reason   TEXT NOT NULL,
+    PRIMARY KEY (rma, line)
+) STRICT;
+"#,
 ];

@@ -10,12 +10,16 @@ mod commands;
 mod migrations;
 mod queries;
 mod receiving;
+mod server;
+mod sync;
 
 pub use check::{CheckItem, CheckReport};
 pub use commands::{LoginOutcome, Move, NewUser};
 pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
 pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive};
+pub use server::{PushError, TerminalInfo, TerminalReport};
+pub use sync::{Enrolment, RejectedEvent};
 
 use crate::domain::Event;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -126,6 +130,7 @@ impl Store {
             read_only,
         };
         store.migrate()?;
+        store.adopt_enrolled_terminal()?;
         Ok(store)
     }
 
@@ -248,33 +253,11 @@ fn record_in(
         |r| r.get(0),
     )?;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
         let id = Uuid::now_v7();
-        let payload = serde_json::to_string(event)?;
-        insert.execute(rusqlite::params![
-            id.to_string(),
-            terminal,
-            seq,
-            user,
-            at,
-            event.kind(),
-            payload
-        ])?;
-        apply::apply(
-            tx,
-            event,
-            &apply::Meta {
-                user,
-                terminal,
-                at: &at,
-            },
-        )?;
+        append(tx, &id.to_string(), terminal, seq, user, &at, event)?;
         out.push(Recorded {
             id,
             terminal: terminal.to_string(),
@@ -282,4 +265,34 @@ fn record_in(
         });
     }
     Ok(out)
+}
+
+/// Insert one journal row and apply it to the projections; returns its `ord`, which on
+/// the server is the event's global sequence number.
+fn append(
+    tx: &Connection,
+    id: &str,
+    terminal: &str,
+    seq: i64,
+    user: &str,
+    at: &str,
+    event: &Event,
+) -> Result<i64> {
+    let payload = serde_json::to_string(event)?;
+    tx.prepare_cached(
+        "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(rusqlite::params![
+        id,
+        terminal,
+        seq,
+        user,
+        at,
+        event.kind(),
+        payload
+    ])?;
+    let ord = tx.last_insert_rowid();
+    apply::apply(tx, event, &apply::Meta { user, terminal, at })?;
+    Ok(ord)
 }

@@ -103,6 +103,7 @@ pub struct App {
     last_input: DateTime<Utc>,
     bells: u32,
     quit: bool,
+    sync: Option<crate::sync::client::Worker>,
 }
 
 impl App {
@@ -131,7 +132,18 @@ impl App {
             last_input: now,
             bells: 0,
             quit: false,
+            sync: None,
         }
+    }
+
+    /// Sync in the background with this worker; the status bar shows its state.
+    pub fn set_sync(&mut self, worker: crate::sync::client::Worker) {
+        self.sync = Some(worker);
+    }
+
+    /// The sync state for the status bar; `None` when the terminal is not enrolled.
+    pub fn sync_status(&self) -> Option<crate::sync::client::Status> {
+        self.sync.as_ref().map(|w| w.status())
     }
 
     /// Show the clock in this offset from UTC instead of the local one (for tests).
@@ -250,6 +262,10 @@ impl App {
 
     /// Hand an input to the flow on screen and carry out what it asks for.
     fn dispatch(&mut self, input: Input) {
+        let answered = matches!(
+            input,
+            Input::Scanned(_) | Input::Key { .. } | Input::Function(_)
+        );
         let effects = match &mut self.screen {
             Screen::Login(f) => f.input(input),
             Screen::Home(f) => f.input(input),
@@ -259,6 +275,10 @@ impl App {
             Screen::Putaway(f) => f.input(input),
         };
         self.perform(effects);
+        // Whatever was committed goes to the server soon; the UI never waits for it.
+        if answered && let Some(w) = &self.sync {
+            w.nudge();
+        }
     }
 
     /// Carry out effects; answers go back to the flow, which may ask for more.

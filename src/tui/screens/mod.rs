@@ -137,7 +137,7 @@ fn notice_line(notice: Option<&Notice>, area: Rect, buf: &mut Buffer) {
 fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, theme::status_bar());
     let clock = app.now.with_timezone(&app.utc_offset()).format("%H:%M");
-    let sync = "not enrolled";
+    let sync = sync_text(app.sync_status().as_ref(), area.width >= WIDE, app);
     let cfg = &app.config;
     let right = if area.width >= WIDE {
         format!(
@@ -157,6 +157,44 @@ fn status_bar(app: &App, area: Rect, buf: &mut Buffer) {
     };
     Line::from(truncate(&left, room)).render(area, buf);
     Line::from(right).right_aligned().render(area, buf);
+}
+
+/// Online or offline, pending and rejected events, the last sync; "not enrolled" until the
+/// terminal has a server.
+fn sync_text(status: Option<&crate::sync::client::Status>, wide: bool, app: &App) -> String {
+    let Some(s) = status.filter(|s| s.enrolled) else {
+        return "not enrolled".into();
+    };
+    let state = match (&s.problem, s.online) {
+        (Some(_), _) => "SYNC STOPPED",
+        (None, true) => "online",
+        (None, false) => "offline",
+    };
+    if !wide {
+        let mut t = state.to_string();
+        if s.pending > 0 {
+            t.push_str(&format!(" {}", s.pending));
+        }
+        if s.rejected > 0 {
+            t.push_str(&format!(" !{}", s.rejected));
+        }
+        return t;
+    }
+    let mut t = format!("{state} \u{b7} {} pending", s.pending);
+    if let Some(last) = s
+        .last_sync
+        .as_deref()
+        .and_then(|l| chrono::DateTime::parse_from_rfc3339(l).ok())
+    {
+        t.push_str(&format!(
+            " \u{b7} synced {}",
+            last.with_timezone(&app.utc_offset()).format("%H:%M")
+        ));
+    }
+    if s.rejected > 0 {
+        t.push_str(&format!(" \u{b7} {} rejected", s.rejected));
+    }
+    t
 }
 
 /// `text` cut to `width` characters, with an ellipsis when something was cut.

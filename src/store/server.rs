@@ -1,0 +1,723 @@
+//! The server's side of sync, on the same store: terminals and their tokens, enrolment
+//! codes, accepting pushed events in a global order, pulls, snapshots and availability.
+//! The server's store has terminal id `server`; its journal's `ord` is the global
+//! sequence number.
+
+use super::{Result, Store, StoreError, append, record_in};
+use crate::domain::permissions::{SERVER_TERMINAL, may_record};
+use crate::domain::{Event, LocationKind, User};
+use crate::sync::wire::{
+    Availability, Ordered, PullResponse, PushResult, Snapshot, SnapshotBalance, WireEvent,
+};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+/// How long an enrolment code stays valid.
+pub const ENROLMENT_VALID_HOURS: i64 = 24;
+
+/// An enrolled terminal, as a valid token names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminalInfo {
+    pub terminal: String,
+    pub site: String,
+}
+
+/// Why a whole push was refused (HTTP 409): nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("{reason}")]
+    Conflict { expected_seq: i64, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One line of `server terminals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TerminalReport {
+    pub terminal: String,
+    pub site: String,
+    pub enrolled_at: Option<String>,
+    pub last_seen: Option<String>,
+    pub cursor: i64,
+    /// Events the terminal has not pulled yet.
+    pub behind: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub revoked: bool,
+}
+
+fn hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut buf = [0u8; N];
+    OsRng
+        .try_fill_bytes(&mut buf)
+        .map_err(|e| StoreError::Rejected(format!("no randomness: {e}")))?;
+    Ok(buf)
+}
+
+/// Crockford base32: no I, L, O or U, so a code read aloud or keyed is not misread.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn now_text(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// A one-time enrolment code for `terminal` at `site`, valid for 24 hours. Only its
+    /// hash is stored.
+    pub fn create_enrolment(
+        &mut self,
+        terminal: &str,
+        site: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        if terminal == SERVER_TERMINAL || terminal.trim().is_empty() {
+            return Err(StoreError::Rejected(format!(
+                "{terminal:?} cannot be a terminal id"
+            )));
+        }
+        let bytes = random_bytes::<12>()?;
+        let code: String = bytes
+            .iter()
+            .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
+            .collect();
+        let expires = now_text(now + Duration::hours(ENROLMENT_VALID_HOURS));
+        self.transact(|s| {
+            s.conn.execute(
+                "INSERT INTO enrolments (code_hash, terminal, site, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![hash(&code), terminal, site, expires],
+            )?;
+            Ok(())
+        })?;
+        Ok(code)
+    }
+
+    /// Use an enrolment code: once, before it expires. Returns the terminal and its new
+    /// token (at least 128 random bits; only the hash is kept).
+    pub fn enroll(&mut self, code: &str, now: DateTime<Utc>) -> Result<(TerminalInfo, String)> {
+        let code = code.trim().to_ascii_uppercase();
+        let row: Option<(String, String, String, bool)> = self
+            .conn
+            .query_row(
+                "SELECT terminal, site, expires_at, used FROM enrolments WHERE code_hash = ?1",
+                [hash(&code)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((terminal, site, expires, used)) = row else {
+            return Err(StoreError::Rejected("unknown enrolment code".into()));
+        };
+        if used {
+            return Err(StoreError::Rejected(
+                "this enrolment code was used already".into(),
+            ));
+        }
+        if expires < now_text(now) {
+            return Err(StoreError::Rejected(
+                "this enrolment code has expired".into(),
+            ));
+        }
+        let token: String = random_bytes::<32>()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let at = now_text(now);
+        self.transact(|s| {
+            s.conn.execute(
+                "UPDATE enrolments SET used = 1 WHERE code_hash = ?1",
+                [hash(&code)],
+            )?;
+            record_in(
+                &s.conn,
+                SERVER_TERMINAL,
+                SERVER_TERMINAL,
+                now,
+                &[Event::TerminalEnrolled {
+                    terminal: terminal.clone(),
+                    site: site.clone(),
+                }],
+            )?;
+            s.conn.execute(
+                "UPDATE terminals SET token_hash = ?2, last_seen = ?3 WHERE terminal = ?1",
+                params![terminal, hash(&token), at],
+            )?;
+            Ok(())
+        })?;
+        Ok((TerminalInfo { terminal, site }, token))
+    }
+
+    /// The terminal a token belongs to, unless it is unknown or revoked.
+    pub fn authenticate(&self, token: &str) -> Result<Option<TerminalInfo>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT terminal, site FROM terminals WHERE token_hash = ?1 AND revoked = 0",
+            )?
+            .query_row([hash(token)], |r| {
+                Ok(TerminalInfo {
+                    terminal: r.get(0)?,
+                    site: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn revoke_terminal(&mut self, terminal: &str) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM terminals WHERE terminal = ?1)",
+            [terminal],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(StoreError::Rejected(format!(
+                "not found: terminal {terminal}"
+            )));
+        }
+        self.record(
+            SERVER_TERMINAL,
+            &[Event::TerminalRevoked {
+                terminal: terminal.into(),
+            }],
+        )?;
+        Ok(())
+    }
+
+    /// The next sequence number the server expects from `terminal`.
+    fn expected_seq(&self, terminal: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM journal WHERE terminal = ?1), 0),
+                            COALESCE((SELECT MAX(seq) FROM rejected_events WHERE terminal = ?1), 0)) + 1",
+            )?
+            .query_row([terminal], |r| r.get(0))?)
+    }
+
+    /// The stored answer for `(terminal, seq)`, if that event was pushed before.
+    fn stored_result(&self, terminal: &str, seq: i64) -> Result<Option<(String, PushResult)>> {
+        let accepted: Option<(String, i64)> = self
+            .conn
+            .prepare_cached("SELECT id, ord FROM journal WHERE terminal = ?1 AND seq = ?2")?
+            .query_row(params![terminal, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((id, gseq)) = accepted {
+            return Ok(Some((id.clone(), PushResult::Accepted { seq, id, gseq })));
+        }
+        let rejected: Option<(String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, reason FROM rejected_events WHERE terminal = ?1 AND seq = ?2",
+            )?
+            .query_row(params![terminal, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(rejected.map(|(id, reason)| (id.clone(), PushResult::Rejected { seq, id, reason })))
+    }
+
+    /// Accept or reject a batch of a terminal's events in one durable commit. Accepted
+    /// events get the next global sequence numbers in order; rejected ones are stored
+    /// with their reason. The same event again returns the stored answer. A different
+    /// event at a used sequence number, or a gap, refuses the whole batch.
+    pub fn push(
+        &mut self,
+        who: &TerminalInfo,
+        events: &[WireEvent],
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Vec<PushResult>, PushError> {
+        let at = now_text(now);
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from)?;
+        let out = self.push_in(who, events, &at, now);
+        let out = out.and_then(|r| {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(StoreError::from)?;
+            Ok(r)
+        });
+        if out.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
+    }
+
+    fn push_in(
+        &mut self,
+        who: &TerminalInfo,
+        events: &[WireEvent],
+        at: &str,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Vec<PushResult>, PushError> {
+        let mut expected = self.expected_seq(&who.terminal)?;
+        let mut users: HashMap<String, Option<User>> = HashMap::new();
+        let mut touched: BTreeSet<(String, String, String)> = BTreeSet::new();
+        let mut results = Vec::with_capacity(events.len());
+        for e in events {
+            if e.terminal != who.terminal {
+                return Err(PushError::Conflict {
+                    expected_seq: expected,
+                    reason: format!(
+                        "event of terminal {} pushed by {}",
+                        e.terminal, who.terminal
+                    ),
+                });
+            }
+            if e.seq < expected {
+                match self.stored_result(&who.terminal, e.seq)? {
+                    Some((id, result)) if id == e.id => {
+                        results.push(result);
+                        continue;
+                    }
+                    _ => {
+                        return Err(PushError::Conflict {
+                            expected_seq: expected,
+                            reason: format!(
+                                "sequence {} of {} was used by another event: this terminal must be enrolled again",
+                                e.seq, who.terminal
+                            ),
+                        });
+                    }
+                }
+            }
+            if e.seq > expected {
+                return Err(PushError::Conflict {
+                    expected_seq: expected,
+                    reason: format!(
+                        "sequence gap: expected {expected} from {}, got {}",
+                        who.terminal, e.seq
+                    ),
+                });
+            }
+            expected += 1;
+            match self.validate(&who.site, e, &mut users)? {
+                Ok(()) => {
+                    let gseq = append(
+                        &self.conn,
+                        &e.id,
+                        &e.terminal,
+                        e.seq,
+                        &e.user,
+                        &e.at,
+                        &e.event,
+                    )?;
+                    if let Event::StockMoved {
+                        sku, lot, from, to, ..
+                    } = &e.event
+                    {
+                        touched.insert((from.clone(), sku.clone(), lot.clone()));
+                        touched.insert((to.clone(), sku.clone(), lot.clone()));
+                    }
+                    results.push(PushResult::Accepted {
+                        seq: e.seq,
+                        id: e.id.clone(),
+                        gseq,
+                    });
+                }
+                Err(reason) => {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO rejected_events
+                                 (terminal, seq, id, user, at, kind, payload, reason, rejected_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        )
+                        .map_err(StoreError::from)?
+                        .execute(params![
+                            e.terminal,
+                            e.seq,
+                            e.id,
+                            e.user,
+                            e.at,
+                            e.event.kind(),
+                            serde_json::to_string(&e.event).map_err(StoreError::from)?,
+                            reason,
+                            at
+                        ])
+                        .map_err(StoreError::from)?;
+                    results.push(PushResult::Rejected {
+                        seq: e.seq,
+                        id: e.id.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+        let exceptions = self.merge_exceptions(&touched)?;
+        if !exceptions.is_empty() {
+            record_in(
+                &self.conn,
+                SERVER_TERMINAL,
+                SERVER_TERMINAL,
+                now,
+                &exceptions,
+            )?;
+        }
+        self.conn
+            .prepare_cached("UPDATE terminals SET last_seen = ?2 WHERE terminal = ?1")
+            .map_err(StoreError::from)?
+            .execute(params![who.terminal, at])
+            .map_err(StoreError::from)?;
+        Ok(results)
+    }
+
+    /// The server's own check of an event: the user's roles, and that what it names
+    /// exists. `Ok(Err(reason))` rejects the event.
+    fn validate(
+        &self,
+        site: &str,
+        e: &WireEvent,
+        users: &mut HashMap<String, Option<User>>,
+    ) -> Result<std::result::Result<(), String>> {
+        if !users.contains_key(&e.user) {
+            let u = self.user(&e.user)?.map(|r| r.user);
+            users.insert(e.user.clone(), u);
+        }
+        let user = users.get(&e.user).and_then(Option::as_ref);
+        if let Err(reason) = may_record(user, &e.user, &e.event) {
+            return Ok(Err(reason));
+        }
+        let event = &e.event;
+        let mut skus: Vec<&str> = Vec::new();
+        let mut locations: Vec<&str> = Vec::new();
+        match event {
+            Event::StockMoved {
+                sku,
+                from,
+                to,
+                qty,
+                lot,
+                ..
+            } => {
+                if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
+                    return Ok(Err(format!("quantity {qty} is out of range")));
+                }
+                skus.push(sku);
+                locations.extend([from.as_str(), to.as_str()]);
+                if let Some(item) = self.item(sku)?
+                    && item.lot_tracked == lot.is_empty()
+                {
+                    return Ok(Err(format!(
+                        "lot {lot:?} does not fit the lot rules of {sku}"
+                    )));
+                }
+            }
+            Event::LotDefined { sku, .. } => skus.push(sku),
+            Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
+                return Ok(Err(format!("not found: purchase order {po}")));
+            }
+            _ => {}
+        }
+        for sku in skus {
+            if self.item(sku)?.is_none() {
+                return Ok(Err(format!("not found: item {sku}")));
+            }
+        }
+        for code in locations {
+            match self.location(code)? {
+                None => return Ok(Err(format!("not found: location {code}"))),
+                Some(l) if l.site != site => {
+                    return Ok(Err(format!("location {code} is not in site {site}")));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Exceptions for physical balances that a merge left negative, one per balance
+    /// until it is resolved, each asking for a recount.
+    fn merge_exceptions(&self, touched: &BTreeSet<(String, String, String)>) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for (location, sku, lot) in touched {
+            let qty = self.balance(location, sku, lot)?;
+            if qty >= 0 {
+                continue;
+            }
+            let physical = self
+                .location(location)?
+                .is_some_and(|l| l.kind == LocationKind::Physical);
+            let open: bool = self
+                .conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM exceptions
+                     WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open')",
+                )?
+                .query_row([location, sku, lot], |r| r.get(0))?;
+            if physical && !open {
+                out.push(Event::ExceptionRaised {
+                    id: Uuid::now_v7().to_string(),
+                    location: location.clone(),
+                    sku: sku.clone(),
+                    lot: lot.clone(),
+                    qty,
+                    reason: format!("terminals' movements left {location} at {qty}: count it"),
+                    recount: true,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The highest global sequence number.
+    pub fn head(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(ord), 0) FROM journal")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Events after `after` for a terminal of `site`: its site's terminals' events and the
+    /// server's own, in global order. Records the terminal's cursor.
+    pub fn pull(&mut self, who: &TerminalInfo, after: i64, limit: usize) -> Result<PullResponse> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT j.ord, j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
+             WHERE j.ord > ?1 AND (j.terminal = ?2 OR j.terminal IN
+                   (SELECT terminal FROM terminals WHERE site = ?3))
+             ORDER BY j.ord LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![after, SERVER_TERMINAL, who.site, limit as i64],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (gseq, id, terminal, seq, user, at, payload) = row?;
+            let event = serde_json::from_str(&payload).map_err(|e| StoreError::CorruptJournal {
+                ord: gseq,
+                reason: e.to_string(),
+            })?;
+            events.push(Ordered {
+                gseq,
+                event: WireEvent {
+                    id,
+                    terminal,
+                    seq,
+                    user,
+                    at,
+                    event,
+                },
+            });
+        }
+        drop(stmt);
+        let head = self.head()?;
+        if after > 0 {
+            self.conn
+                .prepare_cached(
+                    "UPDATE terminals SET cursor = MAX(cursor, ?2), last_seen = ?3 WHERE terminal = ?1",
+                )?
+                .execute(params![who.terminal, after, now_text(Utc::now())])?;
+        }
+        Ok(PullResponse { events, head })
+    }
+
+    /// A site's reference data and balances as of the current head.
+    pub fn snapshot(&self, site: &str) -> Result<Snapshot> {
+        let gseq = self.head()?;
+        let mut reference = Vec::new();
+        for l in self.locations()?.into_iter().filter(|l| l.site == site) {
+            reference.push(Event::LocationDefined { location: l });
+        }
+        let skus: Vec<String> = {
+            let mut stmt = self.conn.prepare("SELECT sku FROM items ORDER BY sku")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for sku in skus {
+            if let Some(item) = self.item(&sku)? {
+                reference.push(Event::ItemDefined { item });
+            }
+        }
+        {
+            let mut stmt = self.conn.prepare("SELECT sku, code, expiry FROM lots")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Event::LotDefined {
+                    sku: r.get(0)?,
+                    lot: r.get(1)?,
+                    expiry: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
+                })
+            })?;
+            for r in rows {
+                reference.push(r?);
+            }
+        }
+        for u in self.users()? {
+            reference.push(Event::UserDefined {
+                badge: u.user.badge.clone(),
+                name: u.user.name.clone(),
+                roles: u.user.roles.clone(),
+                pin_hash: u.user.pin_hash.clone(),
+            });
+            if u.user.disabled {
+                reference.push(Event::UserDisabled {
+                    badge: u.user.badge,
+                });
+            }
+        }
+        for po in self.open_purchase_orders(site)? {
+            if let Some(p) = self.purchase_order(&po.po)? {
+                reference.push(Event::PurchaseOrderDefined {
+                    order: crate::domain::receiving::PurchaseOrder {
+                        po: p.po,
+                        supplier: p.supplier,
+                        site: p.site,
+                        expected: p.expected,
+                        lines: p
+                            .lines
+                            .iter()
+                            .map(|l| crate::domain::receiving::PoLine {
+                                line: l.line,
+                                sku: l.sku.clone(),
+                                qty: l.ordered,
+                            })
+                            .collect(),
+                    },
+                });
+            }
+        }
+        reference.push(Event::PutawayRulesDefined {
+            rules: self.putaway_rules()?,
+        });
+        let mut stmt = self.conn.prepare(
+            "SELECT b.location, b.sku, b.lot, b.qty FROM balances b
+             JOIN locations l ON l.code = b.location WHERE l.site = ?1 ORDER BY 1, 2, 3",
+        )?;
+        let rows = stmt.query_map([site], |r| {
+            Ok(SnapshotBalance {
+                location: r.get(0)?,
+                sku: r.get(1)?,
+                lot: r.get(2)?,
+                qty: r.get(3)?,
+            })
+        })?;
+        let balances = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(Snapshot {
+            site: site.to_string(),
+            gseq,
+            reference,
+            balances,
+        })
+    }
+
+    /// Available to promise per site and item: sellable stock (storage and pick faces,
+    /// lots not expired on `today`) minus open customer order lines.
+    pub fn availability(&self, site: Option<&str>, today: NaiveDate) -> Result<Vec<Availability>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH sellable AS (
+                 SELECT l.site, b.sku, SUM(b.qty) AS qty FROM balances b
+                 JOIN locations l ON l.code = b.location
+                 LEFT JOIN lots lo ON lo.sku = b.sku AND lo.code = b.lot
+                 WHERE l.role IN ('storage', 'pick_face') AND b.qty > 0
+                   AND (lo.expiry IS NULL OR lo.expiry >= ?2)
+                 GROUP BY l.site, b.sku),
+             reserved AS (
+                 SELECT site, sku, SUM(qty - shipped) AS qty FROM customer_orders
+                 WHERE qty > shipped GROUP BY site, sku)
+             SELECT site, sku, SUM(s), SUM(r) FROM (
+                 SELECT site, sku, qty AS s, 0 AS r FROM sellable
+                 UNION ALL SELECT site, sku, 0, qty FROM reserved)
+             WHERE ?1 IS NULL OR site = ?1
+             GROUP BY site, sku ORDER BY site, sku",
+        )?;
+        let rows = stmt.query_map(params![site, today.to_string()], |r| {
+            let sellable: i64 = r.get(2)?;
+            let reserved: i64 = r.get(3)?;
+            Ok(Availability {
+                site: r.get(0)?,
+                sku: r.get(1)?,
+                sellable,
+                reserved,
+                available: (sellable - reserved).max(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn terminals_report(&self) -> Result<Vec<TerminalReport>> {
+        let head = self.head()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT t.terminal, t.site, t.enrolled_at, t.last_seen, t.cursor, t.revoked,
+                    (SELECT COUNT(*) FROM journal j WHERE j.terminal = t.terminal),
+                    (SELECT COUNT(*) FROM rejected_events r WHERE r.terminal = t.terminal)
+             FROM terminals t ORDER BY t.terminal",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let cursor: i64 = r.get(4)?;
+            Ok(TerminalReport {
+                terminal: r.get(0)?,
+                site: r.get(1)?,
+                enrolled_at: r.get(2)?,
+                last_seen: r.get(3)?,
+                cursor,
+                behind: (head - cursor).max(0),
+                revoked: r.get(5)?,
+                accepted: r.get(6)?,
+                rejected: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Create or replace customer orders (server imports). All or nothing.
+    pub fn define_orders(
+        &mut self,
+        by: &str,
+        orders: &[crate::domain::orders::CustomerOrder],
+    ) -> Result<()> {
+        for o in orders {
+            for l in &o.lines {
+                if self.item(&l.sku)?.is_none() {
+                    return Err(StoreError::Rejected(format!(
+                        "{} line {}: not found: {}",
+                        o.order, l.line, l.sku
+                    )));
+                }
+            }
+        }
+        let events: Vec<Event> = orders
+            .iter()
+            .map(|o| Event::CustomerOrderDefined { order: o.clone() })
+            .collect();
+        self.record(by, &events)?;
+        Ok(())
+    }
+
+    /// Create or replace RMAs (server imports). All or nothing.
+    pub fn define_rmas(&mut self, by: &str, rmas: &[crate::domain::orders::Rma]) -> Result<()> {
+        for r in rmas {
+            for l in &r.lines {
+                if self.item(&l.sku)?.is_none() {
+                    return Err(StoreError::Rejected(format!(
+                        "{} line {}: not found: {}",
+                        r.rma, l.line, l.sku
+                    )));
+                }
+            }
+        }
+        let events: Vec<Event> = rmas
+            .iter()
+            .map(|r| Event::RmaDefined { rma: r.clone() })
+            .collect();
+        self.record(by, &events)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! The terminal's side of sync: its enrolment, the outbox of pending events, the answers
+//! the server gave, the pull cursor, and applying pulled events and snapshots.
+
+use super::{Result, Store, StoreError, append};
+use crate::domain::Event;
+use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+const SERVER: &str = "sync.server";
+const TOKEN: &str = "sync.token";
+const TERMINAL: &str = "sync.terminal";
+const SITE: &str = "sync.site";
+const CURSOR: &str = "sync.cursor";
+const LAST_SYNC: &str = "sync.last";
+const BOOTSTRAPPED: &str = "sync.bootstrapped";
+
+/// Where this terminal syncs, once enrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub server: String,
+    pub terminal: String,
+    pub site: String,
+    pub token: String,
+}
+
+/// An own event the server refused, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedEvent {
+    pub seq: i64,
+    pub id: String,
+    pub user: String,
+    pub at: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+impl Store {
+    /// The enrolment of this store, if it has one.
+    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
+        let get = |k| self.meta(k);
+        match (get(SERVER)?, get(TERMINAL)?, get(SITE)?, get(TOKEN)?) {
+            (Some(server), Some(terminal), Some(site), Some(token)) => Ok(Some(Enrolment {
+                server,
+                terminal,
+                site,
+                token,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Remember the enrolment. Events written before under another terminal id would
+    /// break the server's sequence rules, so a store that has them is refused.
+    pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        let others: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM journal WHERE terminal != ?1",
+            [&e.terminal],
+            |r| r.get(0),
+        )?;
+        if others > 0 {
+            return Err(StoreError::Rejected(format!(
+                "this store holds events of another terminal id than {}: enrol a new store",
+                e.terminal
+            )));
+        }
+        self.transact(|s| {
+            for (k, v) in [
+                (SERVER, &e.server),
+                (TERMINAL, &e.terminal),
+                (SITE, &e.site),
+                (TOKEN, &e.token),
+            ] {
+                s.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [k, v.as_str()],
+                )?;
+            }
+            Ok(())
+        })?;
+        self.terminal = e.terminal.clone();
+        Ok(())
+    }
+
+    /// The terminal id of an enrolled store overrides the configured one.
+    pub(super) fn adopt_enrolled_terminal(&mut self) -> Result<()> {
+        if let Some(t) = self.meta(TERMINAL)? {
+            self.terminal = t;
+        }
+        Ok(())
+    }
+
+    /// Own events the server has not answered yet, oldest first.
+    pub fn pending(&self, limit: usize) -> Result<Vec<WireEvent>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
+             WHERE j.terminal = ?1 AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)
+             ORDER BY j.seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![self.terminal, limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, terminal, seq, user, at, payload) = row?;
+            let event: Event =
+                serde_json::from_str(&payload).map_err(|e| StoreError::CorruptJournal {
+                    ord: seq,
+                    reason: e.to_string(),
+                })?;
+            out.push(WireEvent {
+                id,
+                terminal,
+                seq,
+                user,
+                at,
+                event,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn pending_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM journal j WHERE j.terminal = ?1
+             AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)",
+            )?
+            .query_row([&self.terminal], |r| r.get(0))?)
+    }
+
+    /// Own events the server rejected, with the reasons.
+    pub fn rejected_events(&self) -> Result<Vec<RejectedEvent>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT j.seq, j.id, j.user, j.at, j.kind, r.reason FROM journal j
+             JOIN sync_results r ON r.id = j.id
+             WHERE r.reason IS NOT NULL ORDER BY j.seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RejectedEvent {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                user: r.get(2)?,
+                at: r.get(3)?,
+                kind: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn rejected_count(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM sync_results WHERE reason IS NOT NULL")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Record the server's answers to pushed events. An answer repeated (a resend after
+    /// a lost response) is ignored; an answer that contradicts an earlier one is refused.
+    pub fn record_push_results(&mut self, results: &[PushResult]) -> Result<()> {
+        self.transact(|s| {
+            for r in results {
+                let (id, gseq, reason) = match r {
+                    PushResult::Accepted { id, gseq, .. } => (id, Some(*gseq), None),
+                    PushResult::Rejected { id, reason, .. } => (id, None, Some(reason.as_str())),
+                };
+                let before: Option<(Option<i64>, Option<String>)> = s
+                    .conn
+                    .prepare_cached("SELECT gseq, reason FROM sync_results WHERE id = ?1")?
+                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?;
+                match before {
+                    None => {
+                        s.conn
+                            .prepare_cached(
+                                "INSERT INTO sync_results (id, gseq, reason) VALUES (?1, ?2, ?3)",
+                            )?
+                            .execute(params![id, gseq, reason])?;
+                    }
+                    Some((g, _)) if g.is_some() && g == gseq => {}
+                    Some((None, Some(why))) if gseq.is_none() && reason == Some(why.as_str()) => {}
+                    Some(_) => {
+                        return Err(StoreError::Rejected(format!(
+                            "the server answered event {id} twice, differently"
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The last global sequence number pulled.
+    pub fn cursor(&self) -> Result<i64> {
+        Ok(self.meta(CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn last_sync(&self) -> Result<Option<String>> {
+        self.meta(LAST_SYNC)
+    }
+
+    pub fn set_last_sync(&mut self, at: &str) -> Result<()> {
+        self.set_meta(LAST_SYNC, at)
+    }
+
+    /// Apply pulled events in server order, in one transaction with the new cursor. Own
+    /// events coming back are marked synced; others' are appended to the journal and
+    /// applied, each once. Returns how many were applied.
+    pub fn apply_pulled(&mut self, events: &[Ordered]) -> Result<usize> {
+        let Some(last) = events.last().map(|e| e.gseq) else {
+            return Ok(0);
+        };
+        let cursor = self.cursor()?;
+        self.transact(|s| {
+            let mut applied = 0;
+            for o in events.iter().filter(|o| o.gseq > cursor) {
+                let e = &o.event;
+                if e.terminal == s.terminal {
+                    s.conn
+                        .prepare_cached(
+                            "INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)
+                             ON CONFLICT (id) DO NOTHING",
+                        )?
+                        .execute(params![e.id, o.gseq])?;
+                    continue;
+                }
+                let known: bool = s
+                    .conn
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)")?
+                    .query_row([&e.id], |r| r.get(0))?;
+                if !known {
+                    append(&s.conn, &e.id, &e.terminal, e.seq, &e.user, &e.at, &e.event)?;
+                    s.conn
+                        .prepare_cached("INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)")?
+                        .execute(params![e.id, o.gseq])?;
+                    applied += 1;
+                }
+            }
+            s.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![CURSOR, last.max(cursor).to_string()],
+            )?;
+            Ok(applied)
+        })
+    }
+
+    pub fn is_bootstrapped(&self) -> Result<bool> {
+        Ok(self.meta(BOOTSTRAPPED)?.is_some())
+    }
+
+    /// Load a site snapshot into a terminal that has never synced: reference data and
+    /// balances as of the snapshot, kept as the baseline; pending local movements are
+    /// applied again on top, so nothing pending is lost.
+    pub fn bootstrap(&mut self, snapshot: &Snapshot) -> Result<()> {
+        let synced: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM sync_results", [], |r| r.get(0))?;
+        if synced > 0 || self.is_bootstrapped()? {
+            return Err(StoreError::Rejected("this store has synced already".into()));
+        }
+        let pending = self.pending(usize::MAX)?;
+        self.transact(|s| {
+            for e in &snapshot.reference {
+                super::apply::apply(
+                    &s.conn,
+                    e,
+                    &super::apply::Meta {
+                        user: crate::domain::permissions::SERVER_TERMINAL,
+                        terminal: crate::domain::permissions::SERVER_TERMINAL,
+                        at: "",
+                    },
+                )?;
+            }
+            s.conn.execute("DELETE FROM balances", [])?;
+            s.conn.execute("DELETE FROM baseline", [])?;
+            let mut ins_b = s.conn.prepare_cached(
+                "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut ins_base = s.conn.prepare_cached(
+                "INSERT INTO baseline (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for b in &snapshot.balances {
+                ins_b.execute(params![b.location, b.sku, b.lot, b.qty])?;
+                ins_base.execute(params![b.location, b.sku, b.lot, b.qty])?;
+            }
+            // Pending local movements are not in the snapshot: apply them again.
+            for e in &pending {
+                if let Event::StockMoved {
+                    sku,
+                    lot,
+                    from,
+                    to,
+                    qty,
+                    ..
+                } = &e.event
+                {
+                    super::apply::add_balance(&s.conn, from, sku, lot, -qty)?;
+                    super::apply::add_balance(&s.conn, to, sku, lot, *qty)?;
+                }
+            }
+            for (k, v) in [
+                (CURSOR, snapshot.gseq.to_string()),
+                (BOOTSTRAPPED, snapshot.gseq.to_string()),
+            ] {
+                s.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![k, v],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}

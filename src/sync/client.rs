@@ -1,0 +1,338 @@
+//! The terminal's sync client: one round (bootstrap, push the outbox in batches, pull what
+//! others did) over a [`Transport`], the HTTP transport, and the worker thread the TUI
+//! runs it on. The decisions are in `plan.rs`; this is the I/O around them.
+
+use super::plan::{self, Conflict, Facts, Step};
+use super::wire::{
+    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
+    Snapshot,
+};
+use crate::store::{Enrolment, Store, StoreError};
+use chrono::{SecondsFormat, Utc};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// No answer: network down, server stopped, timeout. Try again later.
+    #[error("server not reachable: {0}")]
+    Offline(String),
+    #[error("the server refused this terminal's token: enrol it again")]
+    Unauthorized,
+    /// 409: the sequence rules were broken.
+    #[error("conflict: {}", .0.error)]
+    Conflict(ErrorBody),
+    /// Any other refusal, with the server's reason.
+    #[error("the server refused the request ({status}): {}", .body.error)]
+    Refused { status: u16, body: ErrorBody },
+}
+
+/// The server as the client sees it; tests put faults between the two.
+pub trait Transport {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError>;
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<PullResponse, TransportError>;
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    #[error(
+        "this store is a copy of another terminal's or was restored: enrol it again (nothing pending is lost)"
+    )]
+    Reenroll,
+    #[error("the server is missing events from seq {expected} on that this terminal sent: call IT")]
+    ServerBehind { expected: i64 },
+    #[error("this terminal is not enrolled")]
+    NotEnrolled,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub pushed: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    pub bootstrapped: bool,
+}
+
+/// One sync round: bootstrap if new, push every pending event in batches of at most 500,
+/// then pull until caught up. Each batch is answered and recorded before the next, so a
+/// round cut short anywhere resumes safely: the server answers a resent event with its
+/// stored result.
+pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
+    let mut done = Round::default();
+    loop {
+        let facts = Facts {
+            enrolled: store.enrolment()?.is_some(),
+            bootstrapped: store.is_bootstrapped()? || store.cursor()? > 0,
+            pending: usize::try_from(store.pending_count()?).unwrap_or(usize::MAX),
+        };
+        match plan::next_step(facts) {
+            Step::NotEnrolled => return Err(SyncError::NotEnrolled),
+            Step::Bootstrap => {
+                let snapshot = transport.snapshot()?;
+                store.bootstrap(&snapshot)?;
+                done.bootstrapped = true;
+            }
+            Step::Push(n) => {
+                let events = store.pending(n)?;
+                let request = PushRequest { events };
+                let response = match transport.push(&request) {
+                    Err(TransportError::Conflict(body)) => {
+                        return Err(match plan::conflict(&request.events, body.expected_seq) {
+                            Conflict::Reenroll => SyncError::Reenroll,
+                            Conflict::ServerBehind { expected } => {
+                                SyncError::ServerBehind { expected }
+                            }
+                        });
+                    }
+                    other => other?,
+                };
+                plan::check_results(&request.events, &response.results)?;
+                store.record_push_results(&response.results)?;
+                done.pushed += response.results.len();
+                done.rejected += response
+                    .results
+                    .iter()
+                    .filter(|r| matches!(r, super::wire::PushResult::Rejected { .. }))
+                    .count();
+            }
+            Step::Pull => break,
+        }
+    }
+    loop {
+        let cursor = store.cursor()?;
+        let page = transport.pull(cursor, MAX_BATCH, 0)?;
+        let last = page.events.last().map(|e| e.gseq);
+        done.pulled += store.apply_pulled(&page.events)?;
+        match last {
+            Some(g) if g < page.head => continue,
+            _ => break,
+        }
+    }
+    store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
+    Ok(done)
+}
+
+/// The HTTP transport (blocking, `ureq`).
+pub struct Http {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+}
+
+impl Http {
+    pub fn new(server: &str, token: &str) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(3)))
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+            base: server.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    fn answer<T: serde::de::DeserializeOwned>(
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, TransportError> {
+        let mut response = result.map_err(|e| TransportError::Offline(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().with_config().limit(1 << 32);
+        if status == 200 {
+            return body
+                .read_json::<T>()
+                .map_err(|e| TransportError::Offline(format!("unreadable answer: {e}")));
+        }
+        let error = body.read_json::<ErrorBody>().unwrap_or(ErrorBody {
+            error: format!("HTTP {status}"),
+            expected_seq: None,
+        });
+        Err(match status {
+            401 => TransportError::Unauthorized,
+            409 => TransportError::Conflict(error),
+            502..=504 => TransportError::Offline(error.error),
+            _ => TransportError::Refused {
+                status,
+                body: error,
+            },
+        })
+    }
+}
+
+impl Transport for Http {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        Self::answer(
+            self.agent
+                .post(format!("{}/v1/push", self.base))
+                .header("Authorization", format!("Bearer {}", self.token))
+                .send_json(request),
+        )
+    }
+
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<PullResponse, TransportError> {
+        Self::answer(
+            self.agent
+                .get(format!(
+                    "{}/v1/pull?after={after}&limit={limit}&wait={wait_secs}",
+                    self.base
+                ))
+                .header("Authorization", format!("Bearer {}", self.token))
+                .call(),
+        )
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+        Self::answer(
+            self.agent
+                .get(format!("{}/v1/snapshot", self.base))
+                .header("Authorization", format!("Bearer {}", self.token))
+                .call(),
+        )
+    }
+}
+
+/// Enrol this store with a server using a one-time code.
+pub fn enroll(store: &mut Store, server: &str, code: &str) -> Result<Enrolment, SyncError> {
+    let http = Http::new(server, "");
+    let response: EnrollResponse = Http::answer(
+        http.agent
+            .post(format!("{}/v1/enroll", http.base))
+            .send_json(EnrollRequest {
+                code: code.to_string(),
+            }),
+    )?;
+    let e = Enrolment {
+        server: http.base.clone(),
+        terminal: response.terminal,
+        site: response.site,
+        token: response.token,
+    };
+    store.set_enrolment(&e)?;
+    Ok(e)
+}
+
+/// What the status bar shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Status {
+    pub enrolled: bool,
+    pub online: bool,
+    pub pending: i64,
+    pub rejected: i64,
+    /// UTC time of the last successful round, RFC 3339.
+    pub last_sync: Option<String>,
+    /// Why sync stopped, when it needs a person.
+    pub problem: Option<String>,
+}
+
+impl Status {
+    pub fn read(store: &Store) -> Self {
+        Self {
+            enrolled: matches!(store.enrolment(), Ok(Some(_))),
+            online: false,
+            pending: store.pending_count().unwrap_or(0),
+            rejected: store.rejected_count().unwrap_or(0),
+            last_sync: store.last_sync().ok().flatten(),
+            problem: None,
+        }
+    }
+}
+
+/// The sync worker: its own store connection and thread; the TUI never waits on it.
+pub struct Worker {
+    status: Arc<Mutex<Status>>,
+    /// Dropping the worker closes this channel; the thread stops after its round.
+    nudge: Sender<()>,
+}
+
+/// How often an idle, online terminal syncs.
+const INTERVAL: Duration = Duration::from_secs(15);
+
+impl Worker {
+    /// Start syncing the store at `path` in the background, if it is enrolled.
+    pub fn spawn(path: PathBuf, terminal: String) -> Option<Self> {
+        let store = Store::open(&path, &terminal).ok()?;
+        let enrolment = store.enrolment().ok().flatten()?;
+        let status = Arc::new(Mutex::new(Status::read(&store)));
+        let (nudge, wake) = mpsc::channel();
+        let shared = Arc::clone(&status);
+        std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || work(store, enrolment, &shared, &wake))
+            .ok()?;
+        Some(Self { status, nudge })
+    }
+
+    /// Sync soon: something was just committed.
+    pub fn nudge(&self) {
+        let _ = self.nudge.send(());
+    }
+
+    pub fn status(&self) -> Status {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+fn work(mut store: Store, enrolment: Enrolment, status: &Mutex<Status>, wake: &Receiver<()>) {
+    let mut http = Http::new(&enrolment.server, &enrolment.token);
+    let mut failures = 0u32;
+    let mut seed = u64::from(std::process::id()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    loop {
+        let result = round(&mut store, &mut http);
+        let mut next = INTERVAL;
+        let mut s = Status::read(&store);
+        match result {
+            Ok(r) => {
+                failures = 0;
+                s.online = true;
+                tracing::debug!(?r, "sync round");
+            }
+            Err(SyncError::Transport(TransportError::Offline(why))) => {
+                failures += 1;
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                next = plan::backoff(failures, (seed % 1000) as f64 / 1000.0);
+                tracing::info!(%why, ?next, "sync offline");
+            }
+            Err(e) => {
+                failures += 1;
+                s.problem = Some(e.to_string());
+                next = plan::backoff(failures.max(6), 1.0);
+                tracing::warn!(error = %e, "sync stopped");
+            }
+        }
+        if let Ok(mut shared) = status.lock() {
+            *shared = s;
+        }
+        match wake.recv_timeout(next) {
+            Ok(()) => {
+                // Collect a burst of nudges into one round.
+                while wake.try_recv().is_ok() {}
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
