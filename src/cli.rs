@@ -113,6 +113,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the sync server for terminals (HTTP/JSON under /v1) until Ctrl-C or SIGTERM
+    #[command(long_about = SERVE_ABOUT)]
+    Serve {
+        /// Address and port to listen on
+        #[arg(
+            long,
+            env = "FLOORHAND_LISTEN",
+            default_value = floorhand::server::DEFAULT_LISTEN,
+            value_name = "ADDR:PORT"
+        )]
+        listen: String,
+        #[command(flatten)]
+        store: ServerStore,
+    },
+    /// Administer the server's store: enrolment codes, terminals, users, reference data
+    #[command(long_about = SERVER_ABOUT)]
+    Server {
+        #[command(flatten)]
+        store: ServerStore,
+        #[command(subcommand)]
+        command: ServerCommand,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -239,6 +261,12 @@ pub fn main() -> Result<ExitCode> {
         Some(Command::Rejected { json }) => {
             let store = open(&store_path("floorhand.db"), &config)?;
             crate::sync_cmd::rejected(&store, json)
+        }
+        Some(Command::Serve { listen, store }) => {
+            serve(&listen, &store.resolve(&paths.data_dir), &paths.data_dir)
+        }
+        Some(Command::Server { store, command }) => {
+            server_admin(&store.resolve(&paths.data_dir), command)
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -620,4 +648,276 @@ fn init_logging(data_dir: &Path, config: &Config) {
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
+}
+
+// ---------------------------------------------------------------------------------------
+// The server: `serve` and `server ...`. The logic is in `floorhand::server::admin`.
+
+const SERVE_ABOUT: &str = "Run the sync server for terminals: HTTP/JSON under /v1 (enroll, push, \
+pull, snapshot, availability, health) and Prometheus metrics at /metrics. Stops on Ctrl-C or \
+SIGTERM after the requests in flight.\n\nThe server's store is --store PATH, else \
+$FLOORHAND_SERVER_STORE, else server.db in the platform data directory. The terminal's --db \
+(and $FLOORHAND_DB) is never used for it, and a store with data that was not made by the server \
+(a terminal's store) is refused. The listen address is --listen, else $FLOORHAND_LISTEN, else \
+127.0.0.1:8080; listen on 0.0.0.0:PORT to serve terminals on the network. Logs go to \
+floorhand.log in the data directory.";
+
+const SERVER_ABOUT: &str = "Administer the server's store: enrolment codes, terminals, users and \
+reference data. Works while the server runs.\n\nThe server's store is --store PATH, else \
+$FLOORHAND_SERVER_STORE, else server.db in the platform data directory; the terminal's --db is \
+never used for it. Changes are recorded by the user `server`; terminals receive them on their \
+next pull.";
+
+/// Which store the server commands use; see SERVE_ABOUT.
+#[derive(Debug, clap::Args)]
+struct ServerStore {
+    /// The server's store [default: server.db in the platform data directory; the
+    /// terminal's --db is not used]
+    #[arg(
+        long = "store",
+        global = true,
+        env = "FLOORHAND_SERVER_STORE",
+        value_name = "PATH"
+    )]
+    path: Option<PathBuf>,
+}
+
+impl ServerStore {
+    fn resolve(&self, data_dir: &Path) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| floorhand::server::admin::default_store_path(data_dir))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum ServerCommand {
+    /// Create the server's store, or check an existing one
+    Init {
+        /// Load the demo warehouse (with its customer orders and RMAs) into the new store
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print a one-time code that enrols a terminal for a site (valid 24 hours)
+    Enroll {
+        /// The terminal's id: letters, digits and - _ .
+        terminal: String,
+        /// The site the terminal works in; it must have locations on the server
+        #[arg(long)]
+        site: String,
+    },
+    /// Manage the users that terminals receive
+    Users {
+        #[command(subcommand)]
+        command: ServerUsersCommand,
+    },
+    /// Import reference data from a CSV file (all rows or none)
+    Import {
+        #[arg(value_enum)]
+        what: ServerImportKind,
+        /// The CSV file; its header row names the columns (see README)
+        file: PathBuf,
+    },
+    /// List terminals: site, last seen, pull cursor, events behind, accepted and rejected
+    Terminals {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a terminal's token: its next request is refused
+    Revoke { terminal: String },
+    /// Available to promise per site and item: sellable stock minus open order lines
+    Availability {
+        /// Only this site
+        #[arg(long)]
+        site: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ServerUsersCommand {
+    /// Add a user or replace one with the same badge (which enables it again)
+    Add {
+        badge: String,
+        /// Full name
+        #[arg(long)]
+        name: String,
+        /// Comma-separated roles: receiver, putaway, picker, packer, returns, counter,
+        /// supervisor, trainer, admin
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The PIN (4 to 8 digits); read from standard input when left out
+        #[arg(long)]
+        pin: Option<String>,
+    },
+    /// Disable a user: terminals refuse the badge, the server rejects its events
+    Disable { badge: String },
+    /// List users and the state of their badges
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ServerImportKind {
+    /// sku,description,base_unit,gtins,lot_tracked,expiry_tracked,shelf_life_days,abc,unit_cost_cents,category
+    Items,
+    /// code,site,zone,kind,role,pick_seq,check_digits,capacity
+    Locations,
+    /// badge,name,roles,pin
+    Users,
+    /// po,supplier,site,expected_date,line,sku,qty
+    PurchaseOrders,
+    /// sku,category,zone,location
+    PutawayRules,
+    /// order,customer,site,due_date,line,sku,qty
+    Orders,
+    /// rma,customer,site,order,created_date,line,sku,qty,reason
+    Rmas,
+}
+
+impl From<ServerImportKind> for floorhand::server::admin::ImportKind {
+    fn from(k: ServerImportKind) -> Self {
+        match k {
+            ServerImportKind::Items => Self::Items,
+            ServerImportKind::Locations => Self::Locations,
+            ServerImportKind::Users => Self::Users,
+            ServerImportKind::PurchaseOrders => Self::PurchaseOrders,
+            ServerImportKind::PutawayRules => Self::PutawayRules,
+            ServerImportKind::Orders => Self::Orders,
+            ServerImportKind::Rmas => Self::Rmas,
+        }
+    }
+}
+
+fn serve(listen: &str, store: &Path, data_dir: &Path) -> Result<ExitCode> {
+    eprintln!(
+        "Floorhand server: listening on {listen}, store {}; log in {}. Ctrl-C stops it.",
+        store.display(),
+        data_dir.join("floorhand.log").display()
+    );
+    floorhand::server::run(listen, store)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
+    use floorhand::server::admin;
+    if let ServerCommand::Init { demo: with_demo } = command {
+        let done = admin::init(path, with_demo)?;
+        println!(
+            "Server store ready at {} (journal head {})",
+            done.path.display(),
+            done.head
+        );
+        if done.demo {
+            println!("Loaded the demo warehouse, site WH1, with its orders and RMAs.");
+            print_logins();
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut store = admin::open_store(path)?;
+    match command {
+        ServerCommand::Init { .. } => {}
+        ServerCommand::Enroll { terminal, site } => {
+            let e = admin::enroll(&mut store, &terminal, &site, chrono::Utc::now())?;
+            println!(
+                "Enrolment code for terminal {} at site {}:",
+                e.terminal, e.site
+            );
+            println!("\n    {}\n", e.code);
+            println!(
+                "Valid once, until {}. On the terminal: floorhand enroll --server http://SERVER:PORT --code {}",
+                admin::format_time(e.expires),
+                e.code
+            );
+            if e.known {
+                eprintln!(
+                    "note: {} was enrolled before. Enrol the same store again under this id only; \
+                     a new or wiped terminal needs a new id",
+                    e.terminal
+                );
+            }
+        }
+        ServerCommand::Users { command } => match command {
+            ServerUsersCommand::Add {
+                badge,
+                name,
+                roles,
+                pin,
+            } => {
+                let roles = admin::parse_roles(&roles)?;
+                let pin = match pin {
+                    Some(p) => p,
+                    None => {
+                        eprint!("PIN for {badge}: ");
+                        let mut line = String::new();
+                        std::io::stdin().lock().read_line(&mut line)?;
+                        line.trim().to_string()
+                    }
+                };
+                admin::add_user(
+                    &mut store,
+                    &NewUser {
+                        badge: badge.clone(),
+                        name,
+                        roles,
+                        pin,
+                    },
+                )?;
+                println!("user {badge} saved");
+            }
+            ServerUsersCommand::Disable { badge } => {
+                if admin::disable_user(&mut store, &badge)? {
+                    println!("user {badge} disabled");
+                } else {
+                    println!("user {badge} was disabled already");
+                }
+            }
+            ServerUsersCommand::List { json } => {
+                let users = admin::users(&store)?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&admin::users_json(&users))?
+                    );
+                } else {
+                    print!("{}", admin::users_table(&users));
+                }
+            }
+        },
+        ServerCommand::Import { what, file } => {
+            let reader = std::fs::File::open(&file)
+                .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+            let kind = admin::ImportKind::from(what);
+            let n = admin::import(&mut store, kind, reader, &file.display().to_string())?;
+            println!("imported {n} {}", kind.label());
+        }
+        ServerCommand::Terminals { json } => {
+            let list = admin::terminals(&store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print!("{}", admin::terminals_table(&list));
+            }
+        }
+        ServerCommand::Revoke { terminal } => {
+            admin::revoke(&mut store, &terminal)?;
+            println!("terminal {terminal} revoked: its next request is refused");
+        }
+        ServerCommand::Availability { site, json } => {
+            let today = chrono::Local::now().date_naive();
+            let rows = admin::availability(&store, site.as_deref(), today)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", admin::availability_table(&rows));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! Reading reference data from CSV. Every row is checked; the first bad row stops the
 //! import with its line number and field, and nothing from the file is used.
 
+use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::putaway::PutawayRule;
 use crate::domain::receiving::{PoLine, PurchaseOrder};
 use crate::domain::{
@@ -442,6 +443,140 @@ pub fn putaway_rules(reader: impl Read) -> Result<Vec<PutawayRule>, ImportError>
     })
 }
 
+/// `order,customer,site,due_date,line,sku,qty`, one row per order line; the rows of an
+/// order must agree on customer, site and due date. Every column must be in the header
+/// (a due date may be empty), so an RMA file is not taken for orders.
+pub fn orders(reader: impl Read) -> Result<Vec<CustomerOrder>, ImportError> {
+    let rows = read_rows(
+        reader,
+        &[
+            "order", "customer", "site", "due_date", "line", "sku", "qty",
+        ],
+        |r| {
+            Ok((
+                r.line,
+                CustomerOrder {
+                    order: r.code("order")?,
+                    customer: r.text("customer")?,
+                    site: r.code("site")?,
+                    due: r.opt_date("due_date")?,
+                    lines: vec![OrderLine {
+                        line: r.int("line", 1, 9999)?,
+                        sku: r.code("sku")?,
+                        qty: r.int("qty", 1, crate::domain::MAX_MOVE_QTY)?,
+                    }],
+                },
+            ))
+        },
+    )?;
+    let mut out: Vec<CustomerOrder> = Vec::new();
+    for (line, row) in rows {
+        match out.iter_mut().find(|o| o.order == row.order) {
+            Some(o) => {
+                if (o.customer.as_str(), o.site.as_str(), o.due)
+                    != (row.customer.as_str(), row.site.as_str(), row.due)
+                {
+                    return Err(ImportError::Row {
+                        line,
+                        message: format!(
+                            "{} has another customer, site or due date on an earlier row",
+                            row.order
+                        ),
+                    });
+                }
+                for l in row.lines {
+                    if o.lines.iter().any(|x| x.line == l.line) {
+                        return Err(ImportError::Field {
+                            line,
+                            field: "line".into(),
+                            message: format!("{} line {} is repeated", row.order, l.line),
+                        });
+                    }
+                    o.lines.push(l);
+                }
+            }
+            None => out.push(row),
+        }
+    }
+    Ok(out)
+}
+
+/// `rma,customer,site,order,created_date,line,sku,qty,reason`, one row per RMA line; the
+/// rows of an RMA must agree on customer, site, order and date. Every column must be in
+/// the header (a date may be empty).
+pub fn rmas(reader: impl Read) -> Result<Vec<Rma>, ImportError> {
+    let rows = read_rows(
+        reader,
+        &[
+            "rma",
+            "customer",
+            "site",
+            "order",
+            "created_date",
+            "line",
+            "sku",
+            "qty",
+            "reason",
+        ],
+        |r| {
+            Ok((
+                r.line,
+                Rma {
+                    rma: r.code("rma")?,
+                    customer: r.text("customer")?,
+                    site: r.code("site")?,
+                    order: r.code("order")?,
+                    created: r.opt_date("created_date")?,
+                    lines: vec![RmaLine {
+                        line: r.int("line", 1, 9999)?,
+                        sku: r.code("sku")?,
+                        qty: r.int("qty", 1, crate::domain::MAX_MOVE_QTY)?,
+                        reason: r.text("reason")?,
+                    }],
+                },
+            ))
+        },
+    )?;
+    let mut out: Vec<Rma> = Vec::new();
+    for (line, row) in rows {
+        match out.iter_mut().find(|o| o.rma == row.rma) {
+            Some(o) => {
+                if (
+                    o.customer.as_str(),
+                    o.site.as_str(),
+                    o.order.as_str(),
+                    o.created,
+                ) != (
+                    row.customer.as_str(),
+                    row.site.as_str(),
+                    row.order.as_str(),
+                    row.created,
+                ) {
+                    return Err(ImportError::Row {
+                        line,
+                        message: format!(
+                            "{} has another customer, site, order or date on an earlier row",
+                            row.rma
+                        ),
+                    });
+                }
+                for l in row.lines {
+                    if o.lines.iter().any(|x| x.line == l.line) {
+                        return Err(ImportError::Field {
+                            line,
+                            field: "line".into(),
+                            message: format!("{} line {} is repeated", row.rma, l.line),
+                        });
+                    }
+                    o.lines.push(l);
+                }
+            }
+            None => out.push(row),
+        }
+    }
+    Ok(out)
+}
+
 /// Opening stock: `location,sku,lot,expiry,qty`, each row a movement from `from`.
 pub fn opening_stock(reader: impl Read, from: &str) -> Result<Vec<Move>, ImportError> {
     read_rows(reader, &["location", "sku", "qty"], |r| {
@@ -494,5 +629,59 @@ mod tests {
             super::items(short.as_bytes()),
             Err(ImportError::Row { line: 2, .. })
         ));
+    }
+
+    #[test]
+    fn demo_orders_and_rmas_group_their_lines() -> Result<(), ImportError> {
+        let orders = orders(crate::demo::ORDERS_CSV.as_bytes())?;
+        let first = orders.first().ok_or(ImportError::Empty)?;
+        assert_eq!(first.order, "SO-7001");
+        assert_eq!(first.lines.len(), 5);
+        assert_eq!(first.due, NaiveDate::from_ymd_opt(2026, 11, 23));
+        let rmas = rmas(crate::demo::RMAS_CSV.as_bytes())?;
+        assert_eq!(rmas.len(), 5);
+        assert_eq!(rmas[2].lines.len(), 3);
+        assert_eq!(rmas[2].lines[1].reason, "damaged in transit");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_orders_and_rmas_name_line_and_field() {
+        const OH: &str = "order,customer,site,due_date,line,sku,qty\n";
+        let qty = format!("{OH}SO-1,Shop,WH1,2026-01-02,1,S1,5\nSO-1,Shop,WH1,2026-01-02,2,S2,0\n");
+        assert_eq!(
+            orders(qty.as_bytes()).err().map(|e| e.to_string()),
+            Some("line 3, field qty: \"0\" is not a whole number from 1 to 1000000".into())
+        );
+        let date = format!("{OH}SO-1,Shop,WH1,02.01.2026,1,S1,5\n");
+        assert!(matches!(
+            orders(date.as_bytes()),
+            Err(ImportError::Field { line: 2, ref field, .. }) if field == "due_date"
+        ));
+        let repeated = format!("{OH}SO-1,Shop,WH1,,1,S1,5\nSO-1,Shop,WH1,,1,S2,1\n");
+        assert!(matches!(
+            orders(repeated.as_bytes()),
+            Err(ImportError::Field { line: 3, ref field, .. }) if field == "line"
+        ));
+        let other_site = format!("{OH}SO-1,Shop,WH1,,1,S1,5\nSO-1,Shop,WH2,,2,S2,1\n");
+        assert!(matches!(
+            orders(other_site.as_bytes()),
+            Err(ImportError::Row { line: 3, .. })
+        ));
+        const RH: &str = "rma,customer,site,order,created_date,line,sku,qty,reason\n";
+        let no_reason = format!("{RH}R-1,Shop,WH1,SO-1,,1,S1,1,\n");
+        assert_eq!(
+            rmas(no_reason.as_bytes()).err().map(|e| e.to_string()),
+            Some("line 2, field reason: must not be empty".into())
+        );
+        assert_eq!(
+            rmas("rma,customer\nR-1,Shop\n".as_bytes()),
+            Err(ImportError::MissingColumn("site".into()))
+        );
+        // An RMA file is not read as orders.
+        assert_eq!(
+            orders(crate::demo::RMAS_CSV.as_bytes()),
+            Err(ImportError::MissingColumn("due_date".into()))
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod flows;
 pub mod import;
 pub mod labels;
+pub mod server;
 pub mod sops;
 pub mod store;
 pub mod sync;

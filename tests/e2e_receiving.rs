@@ -3,8 +3,9 @@
 //!
 //! A receiver opens PO-5001 on a fresh demo store, scans a delivery note, scans a case
 //! as a GS1-128 element string (symbology identifier, GTIN, expiry, lot, GS, count),
-//! receives a case of another line as damaged (keying its lot and expiry), receives a
-//! third line good, and closes the receipt with lines short. A putaway operator then
+//! receives a case of another line as damaged with F3 (keying its lot and expiry),
+//! receives a third line good, books one loaf of a fourth line as damaged by keying
+//! `1d` and Enter, and closes the receipt with lines short. A putaway operator then
 //! takes the receipt's good stock from the dock to the suggested bins, proving presence
 //! once by scanning the bin label and once by keying its check digits. Afterwards
 //! `floorhand check` passes and `floorhand stock --json` shows the stock in those bins
@@ -37,6 +38,8 @@ const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
 const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
 
 const F2: &[u8] = b"\x1bOQ";
+/// F3 as an xterm sends it: damaged, at the receiving quantity.
+const F3: &[u8] = b"\x1bOR";
 const F9: &[u8] = b"\x1b[20~";
 const DOWN: &[u8] = b"\x1b[B";
 const UP: &[u8] = b"\x1b[A";
@@ -764,14 +767,15 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
     );
 
     // A damaged case of SKU-10058 (every line of PO-5001 is lot and expiry tracked):
-    // the case GTIN carries neither, so both are keyed; D at the quantity.
+    // the case GTIN carries neither, so both are keyed; F3 at the quantity.
     s.scan("10614141100580")?;
     s.wait_text("Scan or key the lot.")?;
     s.scan("M58K")?;
     s.wait_text("Key the expiry: YYMMDD")?;
     s.scan(&expiry_yymmdd)?;
     s.wait_text("Qty 6 BTL: Enter good")?;
-    s.send(b"d")?;
+    s.wait_text("Enter good  F3 damaged  Esc cancel")?;
+    s.send(F3)?;
     let screen = s.wait_text("received 6 SKU-10058 (damaged)")?;
     let line = table_row(&screen, "Ln", "SKU-10058")?;
     assert_eq!(
@@ -798,7 +802,27 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
     s.scan("")?;
     s.wait_text("received 12 SKU-10066")?;
 
-    // Close: every line is short, SKU-10058 also damaged.
+    // One loaf of SKU-10040, damaged: the quantity and D are keyed, then Enter. The D
+    // goes into the field like any letter; nothing happens before Enter.
+    s.scan("0614141100408")?;
+    s.wait_text("Scan or key the lot.")?;
+    s.scan("BR1K")?;
+    s.wait_text("Key the expiry: YYMMDD")?;
+    s.scan(&expiry_yymmdd)?;
+    s.wait_text("Qty 1 EA: Enter good")?;
+    s.send(b"1d")?;
+    s.wait_text("Qty> 1d_")?;
+    s.send(b"\r")?;
+    let screen = s.wait_text("received 1 SKU-10040 (damaged)")?;
+    let line = table_row(&screen, "Ln", "SKU-10040")?;
+    assert_eq!(
+        (cell(&line, "Recvd")?, cell(&line, "Dmg")?),
+        (0, 1),
+        "line 1 damaged:\n{}",
+        framed(&screen)
+    );
+
+    // Close: every line is short, SKU-10058 and SKU-10040 also damaged.
     s.send(F2)?;
     let summary = s.wait_for("the closing summary", |s| {
         s.lines()
@@ -823,12 +847,21 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
         framed(&summary)
     );
     let bread = table_row(&summary, "Ln", "SKU-10040")?;
-    assert_eq!(cell(&bread, "Short")?, 13, "SKU-10040 not received");
+    assert_eq!(
+        (
+            cell(&bread, "Good")?,
+            cell(&bread, "Damaged")?,
+            cell(&bread, "Short")?
+        ),
+        (0, 1, 12),
+        "SKU-10040: 1 damaged, 12 short:\n{}",
+        framed(&summary)
+    );
     let for_supervisor: usize = after(&summary, "Enter closes: ")
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| fail(format!("no count to close:\n{}", framed(&summary))))?;
-    // Five short lines and one damaged.
-    assert_eq!(for_supervisor, 6, "discrepancies:\n{}", framed(&summary));
+    // Five short lines and two damaged.
+    assert_eq!(for_supervisor, 7, "discrepancies:\n{}", framed(&summary));
     s.scan("")?;
     let screen = s.wait_for("the receipt closed", |s| {
         s.lines().any(|l| {
@@ -853,7 +886,7 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
     assert!(
         !task_rows(&list)
             .iter()
-            .any(|r| first_word(r) == Some("SKU-10058")),
+            .any(|r| matches!(first_word(r), Some("SKU-10058" | "SKU-10040"))),
         "damaged goods are not put away from the dock:\n{}",
         framed(&list)
     );
@@ -939,6 +972,11 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
         BTreeMap::from([(QUARANTINE.to_string(), (6, false))]),
         "the damaged case is in quarantine, not available"
     );
+    assert_eq!(
+        balances(&all, "SKU-10040", "BR1K"),
+        BTreeMap::from([(QUARANTINE.to_string(), (1, false))]),
+        "the damaged loaf is in quarantine, not available"
+    );
 
     // `floorhand discrepancies --json`, when this build has it.
     let disc = s.dirs.floorhand(&["discrepancies", "--json"])?;
@@ -952,6 +990,8 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
             ("short", "SKU-10029", 96),
             ("short", "SKU-10058", 6),
             ("damaged", "SKU-10058", 6),
+            ("short", "SKU-10040", 12),
+            ("damaged", "SKU-10040", 1),
         ] {
             assert!(
                 has_object_with(&listed, &[kind.into(), sku.into(), qty.into()]),

@@ -129,6 +129,8 @@ fn receiving_a_delivery_from_the_po_list_to_closing() -> TestResult {
     scan(&mut app, "311210");
     shows(&app, "case of 12")?;
     shows(&app, "Qty 12 PK: Enter good")?;
+    shows(&app, "F3 damaged, or key a quantity")?;
+    shows(&app, "Enter good  F3 damaged  Esc cancel")?;
     snap(&app, "receiving_qty_case")?;
     key(&mut app, KeyCode::Enter);
     shows(&app, "received 12 SKU-10029")?;
@@ -137,8 +139,12 @@ fn receiving_a_delivery_from_the_po_list_to_closing() -> TestResult {
     scan(&mut app, "(01)10614141100580(17)311203(10)L2612C");
     scan(&mut app, "18");
     shows(&app, "Over the order by 6.")?;
+    shows(&app, "S supervisor, P park in quarantine")?;
     snap(&app, "receiving_over_approval")?;
-    key(&mut app, KeyCode::Char('s'));
+    // S is typed, then Enter; a letter alone does nothing yet.
+    typed(&mut app, "s");
+    shows(&app, "S/P> s_")?;
+    key(&mut app, KeyCode::Enter);
     shows(&app, "Supervisor: scan your badge")?;
     scan(&mut app, "1007");
     shows(&app, "Supervisor: key your PIN")?;
@@ -152,10 +158,10 @@ fn receiving_a_delivery_from_the_po_list_to_closing() -> TestResult {
     scan(&mut app, "7");
     shows(&app, "received 18 SKU-10058")?;
 
-    // A damaged beef mince case: D at the quantity, booked to quarantine.
+    // A damaged beef mince case: F3 at the quantity, booked to quarantine.
     scan(&mut app, "(01)10614141100139(17)311201(10)L2612D");
     shows(&app, "case of 6")?;
-    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::F(3));
     shows(&app, "received 6 SKU-10013 (damaged)")?;
 
     // F5 labels the last case (no printer configured: the label is only recorded).
@@ -175,6 +181,29 @@ fn receiving_a_delivery_from_the_po_list_to_closing() -> TestResult {
     );
     snap(&app, "receiving_po_list_closed")?;
     assert_eq!(app.take_bells(), 1, "only the over-receipt rang");
+    Ok(())
+}
+
+#[test]
+fn damaged_goods_over_the_order_need_a_supervisor_and_are_not_parked() -> TestResult {
+    let mut app = receiving(Config::default())?;
+    scan(&mut app, "PO-5001");
+    scan(&mut app, "DN-48214");
+    // 18 damaged of the 12 semi-skimmed milk ordered: a quantity and D, then Enter.
+    scan(&mut app, "(01)10614141100580(17)311203(10)L2612E");
+    shows(&app, "Qty 6 BTL: Enter good")?;
+    scan(&mut app, "18d");
+    shows(&app, "Over the order by 6.")?;
+    shows(&app, "S supervisor approves")?;
+    // P is not offered, and refused when typed; so is anything else.
+    scan(&mut app, "p");
+    shows(&app, "\"p\": key S for a supervisor, or Esc")?;
+    for (w, h) in SIZES {
+        let screen = render(&app, w, h)?;
+        assert!(!screen.contains("park"), "{w}x{h}:\n{screen}");
+    }
+    snap(&app, "receiving_damaged_over_approval")?;
+    assert_eq!(app.take_bells(), 2, "the over-receipt and the refused P");
     Ok(())
 }
 

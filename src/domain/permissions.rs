@@ -11,16 +11,22 @@ pub const SERVER_TERMINAL: &str = "server";
 /// `user` is `None` when the badge is not known to the server.
 pub fn may_record(user: Option<&User>, badge: &str, event: &Event) -> Result<(), String> {
     use Event::*;
-    // Login events are about the badge itself: an unknown badge may fail to log in.
+    // Login events are about the badge itself. Only a failure may name a badge the
+    // server does not know (or has disabled): nobody else can sign in with it.
     match event {
         LoginFailed { badge: b, .. }
         | LoginSucceeded { badge: b }
         | LoggedOut { badge: b, .. }
         | BadgeLocked { badge: b } => {
-            return if b == badge {
-                Ok(())
-            } else {
-                Err(format!("a login event for {b} written as {badge}"))
+            if b != badge {
+                return Err(format!("a login event for {b} written as {badge}"));
+            }
+            let failure = matches!(event, LoginFailed { .. } | BadgeLocked { .. });
+            return match user {
+                _ if failure => Ok(()),
+                Some(u) if !u.disabled => Ok(()),
+                Some(_) => Err(format!("user {badge} is disabled")),
+                None => Err(format!("user {badge} is not known to the server")),
             };
         }
         _ => {}

@@ -29,6 +29,8 @@ pub struct Bin {
     pub load: i64,
     /// Whether the bin holds some of the item being put away.
     pub holds_item: bool,
+    /// A storage bin; otherwise a pick face, which only a rule naming it fills.
+    pub storage: bool,
 }
 
 impl Bin {
@@ -88,11 +90,20 @@ pub fn suggest(item: &Item, qty: i64, rules: &[PutawayRule], bins: &[Bin]) -> Op
         .iter()
         .filter(|r| r.sku.is_none() && r.category.as_deref() == Some(item.category.as_str()))
         .map(|r| (r, Reason::CategoryRule));
+    // A bin that a rule gives to another item is kept for that item; pick faces take
+    // stock only by a rule naming them.
+    let open = |b: &&Bin| {
+        b.storage
+            && !rules.iter().any(|r| {
+                r.location.as_deref() == Some(b.code.as_str())
+                    && r.sku.as_deref() != Some(item.sku.as_str())
+            })
+    };
     for (rule, reason) in item_rules.chain(category_rules) {
         let found = match (&rule.location, &rule.zone) {
             (Some(loc), _) => best(bins.iter().filter(|b| &b.code == loc)),
             (None, Some(zone)) => {
-                let in_zone = || bins.iter().filter(move |b| &b.zone == zone);
+                let in_zone = || bins.iter().filter(move |b| &b.zone == zone).filter(open);
                 best(in_zone().filter(|b| b.holds_item))
                     .or_else(|| best(in_zone().filter(|b| b.load == 0)))
             }
@@ -102,25 +113,14 @@ pub fn suggest(item: &Item, qty: i64, rules: &[PutawayRule], bins: &[Bin]) -> Op
             return Some(make(b, qty, reason));
         }
     }
-    // A bin that a rule gives to another item is kept for that item.
-    let reserved = |b: &&Bin| {
-        rules.iter().any(|r| {
-            r.location.as_deref() == Some(b.code.as_str())
-                && r.sku.as_deref() != Some(item.sku.as_str())
-        })
-    };
-    if let Some(b) = best(
-        bins.iter()
-            .filter(|b| b.holds_item)
-            .filter(|b| !reserved(b)),
-    ) {
+    if let Some(b) = best(bins.iter().filter(|b| b.holds_item).filter(open)) {
         return Some(make(b, qty, Reason::HoldsItem));
     }
     let zone = class_zone(item.abc);
     best(
         bins.iter()
             .filter(|b| b.zone == zone && b.load == 0)
-            .filter(|b| !reserved(b)),
+            .filter(open),
     )
     .map(|b| make(b, qty, Reason::EmptyInClassZone))
 }
@@ -167,6 +167,7 @@ mod tests {
             capacity: cap,
             load,
             holds_item: holds,
+            storage: true,
         }
     }
 

@@ -76,6 +76,9 @@ pub struct LineSummary {
     pub before: i64,
     pub good: i64,
     pub damaged: i64,
+    /// A short on this line that already waits for a supervisor (from an earlier receipt
+    /// of a backordered PO); the same short is not raised again.
+    pub short_pending: i64,
 }
 
 impl LineSummary {
@@ -89,16 +92,18 @@ impl LineSummary {
         (self.before + self.good + self.damaged - self.ordered).max(0)
     }
 
-    /// The discrepancies this line raises when the receipt closes, with quantities.
-    pub fn discrepancies(&self) -> Vec<(DiscrepancyKind, i64)> {
+    /// The discrepancies this line raises when the receipt closes, with quantities. An
+    /// over-receipt within the site's tolerance is accepted as it is.
+    pub fn discrepancies(&self, tolerance_pct: u32) -> Vec<(DiscrepancyKind, i64)> {
         let mut out = Vec::new();
         if self.line == 0 {
             return out; // unexpected items are raised when they are received
         }
-        if self.short() > 0 {
+        if self.short() > 0 && self.short() != self.short_pending {
             out.push((DiscrepancyKind::Short, self.short()));
         }
-        if self.over() > 0 {
+        let arrived = self.before + self.good + self.damaged;
+        if arrived > over_limit(self.ordered, tolerance_pct) {
             out.push((DiscrepancyKind::Over, self.over()));
         }
         if self.damaged > 0 {
@@ -181,11 +186,12 @@ mod tests {
             before: 2,
             good: 5,
             damaged: 1,
+            short_pending: 0,
         };
         assert_eq!(l.short(), 2);
         assert_eq!(l.over(), 0);
         assert_eq!(
-            l.discrepancies(),
+            l.discrepancies(0),
             vec![(DiscrepancyKind::Short, 2), (DiscrepancyKind::Damaged, 1)]
         );
         let o = LineSummary {
@@ -195,8 +201,24 @@ mod tests {
             before: 0,
             good: 6,
             damaged: 0,
+            short_pending: 0,
         };
-        assert_eq!(o.discrepancies(), vec![(DiscrepancyKind::Over, 2)]);
+        assert_eq!(o.discrepancies(0), vec![(DiscrepancyKind::Over, 2)]);
+        let again = LineSummary {
+            short_pending: 2,
+            ..l.clone()
+        };
+        assert_eq!(
+            again.discrepancies(0),
+            vec![(DiscrepancyKind::Damaged, 1)],
+            "short 2 waits already"
+        );
+        assert_eq!(o.discrepancies(50), vec![], "within a 50% tolerance");
+        assert_eq!(
+            o.discrepancies(25),
+            vec![(DiscrepancyKind::Over, 2)],
+            "5 allowed, 6 came"
+        );
     }
 
     #[test]

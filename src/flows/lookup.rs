@@ -150,7 +150,7 @@ impl LookupFlow {
             Input::Down => self.scroll = (self.scroll + 1).min(max),
             Input::PageUp => self.scroll = self.scroll.saturating_sub(PAGE),
             Input::PageDown => self.scroll = (self.scroll + PAGE).min(max),
-            Input::Function(_) | Input::Key { .. } => {}
+            Input::Function(..) => {}
         }
         vec![]
     }

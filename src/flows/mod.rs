@@ -22,19 +22,9 @@ pub enum Input {
     PageDown,
     /// Esc on an empty scan field.
     Back,
-    /// A function key F2..F8 (F1 is help, F9 logout, F10 quit).
-    Function(u8),
-    /// A one-key answer (see [`Hotkeys`]), with what was typed in the field before it.
-    Key {
-        key: char,
-        field: String,
-    },
-}
-
-/// Letters a flow takes as one-key answers at its current step instead of text for the
-/// scan field (e.g. D for damaged while the quantity is asked).
-pub trait Hotkeys {
-    fn takes_key(&self, key: char) -> bool;
+    /// A function key F2..F8 (F1 is help, F9 logout, F10 quit), with what was typed in
+    /// the scan field (e.g. a quantity before F3 for damaged).
+    Function(u8, String),
 }
 
 /// What the app loop must do for a flow.

@@ -174,6 +174,14 @@ impl PutawayFlow {
             (Step::ConfirmOther { task, bin, .. }, Input::Scanned(s)) if s.is_empty() => {
                 self.ask_qty(task, bin)
             }
+            // Yet another bin, or the suggested one after all (label or check digits):
+            // handled as at the bin step.
+            (
+                Step::ConfirmOther {
+                    task, suggested, ..
+                },
+                Input::Scanned(s),
+            ) => self.next(Step::Bin { task, suggested }, Input::Scanned(s)),
             (
                 Step::ConfirmOther {
                     task, suggested, ..

@@ -9,7 +9,7 @@
 //! The flow asks the app for facts and commits with [`Request`]s and takes the
 //! [`Answer`]s; it never touches the store itself.
 
-use super::{Effect, Hotkeys, Input, Notice, refuse};
+use super::{Effect, Input, Notice, refuse};
 use crate::domain::receiving::{LineSummary, ScannedItem, over_limit, read_scan};
 use crate::domain::{Item, scan};
 use crate::store::{OpenReceipt, PoState, PoSummary};
@@ -138,6 +138,8 @@ pub enum Request {
     Close {
         receipt: String,
     },
+    /// The PO again, after a refusal that may come from someone else's receipt.
+    Refresh(String),
     PrintLabel {
         receipt: String,
         last: Pending,
@@ -164,6 +166,7 @@ pub enum Answer {
     /// How many discrepancies were raised.
     Closed(Result<usize, String>),
     Label(Result<String, String>),
+    Refreshed(PoState),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,13 +317,13 @@ impl ReceivingFlow {
                     ),
                 }
             }
-            (Step::ScanItem, Input::Function(2)) => (
+            (Step::ScanItem, Input::Function(2, _)) => (
                 Step::ScanItem,
                 ask(Request::Summary {
                     receipt: self.receipt_id(),
                 }),
             ),
-            (Step::ScanItem, Input::Function(5)) => match self.last.clone() {
+            (Step::ScanItem, Input::Function(5, _)) => match self.last.clone() {
                 Some(last) => (
                     Step::ScanItem,
                     ask(Request::PrintLabel {
@@ -360,7 +363,8 @@ impl ReceivingFlow {
                 }
                 p.lot = Some(lot.clone());
                 self.notice = None;
-                if p.expiry_tracked && p.expiry.is_none() {
+                // A lot already known keeps the expiry it was first received with.
+                if p.expiry_tracked {
                     let sku = p.sku.clone();
                     return (Step::Lot(p), ask(Request::LotExpiry { sku, lot }));
                 }
@@ -383,10 +387,15 @@ impl ReceivingFlow {
                     ),
                 ),
             },
-            (Step::Qty(p), Input::Scanned(text)) => self.confirm_qty(p, &text, false),
-            (Step::Qty(p), Input::Key { key, field }) if key.eq_ignore_ascii_case(&'d') => {
-                self.confirm_qty(p, &field, true)
+            // Enter: good. F3, or a quantity followed by D: damaged.
+            (Step::Qty(p), Input::Scanned(text)) => {
+                let t = text.trim();
+                match t.strip_suffix(['d', 'D']) {
+                    Some(qty) => self.confirm_qty(p, qty, true),
+                    None => self.confirm_qty(p, t, false),
+                }
             }
+            (Step::Qty(p), Input::Function(3, field)) => self.confirm_qty(p, &field, true),
             // Supervisor approval.
             (Step::Approve { pending, .. }, Input::Back) => {
                 self.notice = Some(Notice::info(format!("{} not received", pending.sku)));
@@ -398,9 +407,9 @@ impl ReceivingFlow {
                     why,
                     stage: ApprovalStage::Choose,
                 },
-                Input::Key { key, .. },
-            ) => match (key.to_ascii_lowercase(), why) {
-                ('s', _) => (
+                Input::Scanned(choice),
+            ) => match (choice.to_ascii_lowercase().as_str(), why) {
+                ("s", _) => (
                     Step::Approve {
                         pending,
                         why,
@@ -408,19 +417,28 @@ impl ReceivingFlow {
                     },
                     vec![],
                 ),
-                ('p', Approval::Over { .. }) => {
+                ("p", Approval::Over { .. }) if !pending.damaged => {
                     let mut p = pending;
                     p.park = true;
                     self.receive(p)
                 }
-                _ => (
-                    Step::Approve {
+                (other, _) => {
+                    let text = format!(
+                        "{:?}: key S for a supervisor{}, or Esc",
+                        scan::display(other),
+                        if pending.damaged || matches!(why, Approval::Expired) {
+                            ""
+                        } else {
+                            ", P to park"
+                        }
+                    );
+                    let step = Step::Approve {
                         pending,
                         why,
                         stage: ApprovalStage::Choose,
-                    },
-                    vec![],
-                ),
+                    };
+                    (step, refuse(&mut self.notice, text))
+                }
             },
             (
                 Step::Approve {
@@ -659,7 +677,8 @@ impl ReceivingFlow {
         };
         let (step, effects) = if p.lot_tracked && p.lot.is_none() {
             (Step::Lot(p), vec![])
-        } else if p.expiry_tracked && p.expiry.is_none() {
+        } else if p.expiry_tracked {
+            // Even when the label carries an expiry: a known lot keeps its recorded one.
             let (sku, lot) = (p.sku.clone(), p.lot.clone().unwrap_or_default());
             (Step::Lot(p), ask(Request::LotExpiry { sku, lot }))
         } else {
@@ -706,7 +725,14 @@ impl ReceivingFlow {
                 let step = std::mem::replace(&mut self.step, Step::ScanItem);
                 let (step, effects) = match step {
                     Step::Lot(mut p) => {
-                        p.expiry = p.expiry.or(expiry);
+                        if expiry.is_some() && p.expiry.is_some() && expiry != p.expiry {
+                            self.notice = Some(Notice::info(format!(
+                                "lot {} is recorded with expiry {}",
+                                p.lot.as_deref().unwrap_or(""),
+                                expiry.map(|d| d.to_string()).unwrap_or_default()
+                            )));
+                        }
+                        p.expiry = expiry.or(p.expiry);
                         self.after_lot(p)
                     }
                     other => (other, vec![]),
@@ -733,7 +759,19 @@ impl ReceivingFlow {
                 self.po = Some(po);
                 vec![]
             }
-            Answer::Received(Err(e)) => refuse(&mut self.notice, e),
+            Answer::Received(Err(e)) => {
+                // Another terminal may have received on the same PO: look again, so the
+                // next try sees the right totals (and asks for a supervisor if over).
+                let mut effects = refuse(&mut self.notice, e);
+                if let Some(po) = &self.po {
+                    effects.push(Effect::Receiving(Request::Refresh(po.po.clone())));
+                }
+                effects
+            }
+            Answer::Refreshed(po) => {
+                self.po = Some(po);
+                vec![]
+            }
             Answer::Authorized(Ok(badge)) => {
                 let step = std::mem::replace(&mut self.step, Step::ScanItem);
                 let Step::Approve {
@@ -801,21 +839,6 @@ impl ReceivingFlow {
     }
 }
 
-impl Hotkeys for ReceivingFlow {
-    fn takes_key(&self, key: char) -> bool {
-        let key = key.to_ascii_lowercase();
-        match &self.step {
-            Step::Qty(_) => key == 'd',
-            Step::Approve {
-                stage: ApprovalStage::Choose,
-                why,
-                ..
-            } => key == 's' || (key == 'p' && matches!(why, Approval::Over { .. })),
-            _ => false,
-        }
-    }
-}
-
 /// What the current step asks for, in a few words.
 pub fn prompt(step: &Step) -> &'static str {
     match step {
@@ -824,7 +847,7 @@ pub fn prompt(step: &Step) -> &'static str {
         Step::ScanItem => "scan an item",
         Step::Lot(_) => "scan or key the lot",
         Step::Expiry(_) => "key the expiry date",
-        Step::Qty(_) => "Enter for good, D for damaged",
+        Step::Qty(_) => "Enter for good, F3 for damaged",
         Step::Approve {
             stage: ApprovalStage::Choose,
             ..
@@ -842,11 +865,40 @@ pub fn prompt(step: &Step) -> &'static str {
     }
 }
 
-/// An expiry date keyed as YYMMDD (GS1 style) or YYYY-MM-DD.
+/// An expiry date keyed as YYMMDD (GS1 style, day 00 meaning the month's last day) or
+/// YYYY-MM-DD.
 pub fn parse_expiry(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
     if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(&format!("20{t}"), "%Y%m%d").ok();
+        let year = 2000 + t.get(0..2)?.parse::<i32>().ok()?;
+        let month = t.get(2..4)?.parse::<u32>().ok()?;
+        return match t.get(4..6)?.parse::<u32>().ok()? {
+            0 => NaiveDate::from_ymd_opt(year, month, 1)?
+                .checked_add_months(chrono::Months::new(1))?
+                .pred_opt(),
+            day => NaiveDate::from_ymd_opt(year, month, day),
+        };
     }
     NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_expiry;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn keyed_expiry_dates() {
+        assert_eq!(
+            parse_expiry("261231"),
+            NaiveDate::from_ymd_opt(2026, 12, 31)
+        );
+        assert_eq!(parse_expiry("280200"), NaiveDate::from_ymd_opt(2028, 2, 29));
+        assert_eq!(
+            parse_expiry("2027-01-05"),
+            NaiveDate::from_ymd_opt(2027, 1, 5)
+        );
+        assert_eq!(parse_expiry("261340"), None);
+        assert_eq!(parse_expiry("tomorrow"), None);
+    }
 }

@@ -301,7 +301,13 @@ impl Store {
                 )));
             }
         }
-        if r.expiry.is_some_and(|d| d < r.today) && r.approved_by.is_none() {
+        // A known lot keeps the expiry it was first received with, whatever a label says.
+        let expiry = match self.lot(&r.sku, &r.lot)? {
+            Some(known) => known.expiry,
+            None => r.expiry,
+        };
+        let expired = expiry.is_some_and(|d| d < r.today);
+        if expired && r.approved_by.is_none() {
             return Err(reject("the lot has expired: a supervisor must approve it"));
         }
         let supplier = self
@@ -337,6 +343,22 @@ impl Store {
             qty: r.qty,
             note: format!("not on {}; received to {}", receipt.po, to.code),
         });
+        // An expired lot let in by a supervisor stays on record for the approvals screen.
+        let expired_lot = expired.then(|| Event::DiscrepancyRaised {
+            id: Uuid::now_v7().to_string(),
+            discrepancy: DiscrepancyKind::ExpiredLot,
+            receipt: Some(receipt.receipt.clone()),
+            po: Some(receipt.po.clone()),
+            line: Some(r.line),
+            sku: r.sku.clone(),
+            lot: r.lot.clone(),
+            qty: r.qty,
+            note: format!(
+                "expired {}; approved by {}",
+                expiry.map(|d| d.to_string()).unwrap_or_default(),
+                r.approved_by.as_deref().unwrap_or("")
+            ),
+        });
         self.transact(|s| {
             let mut events = s.plan_move(&m)?;
             for e in &mut events {
@@ -345,6 +367,7 @@ impl Store {
                 }
             }
             events.extend(unexpected);
+            events.extend(expired_lot);
             super::record_in(&s.conn, &s.terminal, user, now, &events)
         })
     }
@@ -355,12 +378,16 @@ impl Store {
         let r = self.receipt(receipt)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT l.line, l.sku, l.ordered, l.received + l.damaged,
-                    COALESCE(rl.good, 0), COALESCE(rl.damaged, 0)
+                    COALESCE(rl.good, 0), COALESCE(rl.damaged, 0),
+                    COALESCE((SELECT MAX(d.qty) FROM discrepancies d
+                              WHERE d.po = l.po AND d.line = l.line AND d.kind = 'short'
+                                AND d.state = 'pending'
+                                AND d.qty = l.ordered - l.received - l.damaged), 0)
              FROM po_lines l
              LEFT JOIN receipt_lines rl ON rl.receipt = ?2 AND rl.line = l.line AND rl.sku = l.sku
              WHERE l.po = ?1
              UNION ALL
-             SELECT 0, sku, 0, good + damaged, good, damaged FROM receipt_lines
+             SELECT 0, sku, 0, good + damaged, good, damaged, 0 FROM receipt_lines
              WHERE receipt = ?2 AND line = 0
              ORDER BY 1, 2",
         )?;
@@ -375,6 +402,7 @@ impl Store {
                 before: all - good - damaged,
                 good,
                 damaged,
+                short_pending: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -410,6 +438,7 @@ impl Store {
         receipt: &str,
         policy: ClosePolicy,
         require_check: bool,
+        tolerance_pct: u32,
     ) -> Result<Vec<(DiscrepancyKind, LineSummary, i64)>> {
         let r = self.receipt(receipt)?;
         if require_check && r.checked_by.is_none() {
@@ -421,7 +450,7 @@ impl Store {
         let mut raised = Vec::new();
         let mut events = Vec::new();
         for l in &lines {
-            for (kind, qty) in l.discrepancies() {
+            for (kind, qty) in l.discrepancies(tolerance_pct) {
                 events.push(Event::DiscrepancyRaised {
                     id: Uuid::now_v7().to_string(),
                     discrepancy: kind,
@@ -485,31 +514,42 @@ impl Store {
     }
 
     /// Record that an LPN label was printed; returns the new LPN, unique per terminal.
-    pub fn record_label(
-        &mut self,
-        user: &str,
-        receipt: &str,
-        sku: &str,
-        lot: &str,
-        qty: i64,
-    ) -> Result<String> {
+    /// The LPN the next label of this terminal gets: unique per terminal.
+    pub fn next_lpn(&self) -> Result<String> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM journal WHERE terminal = ?1 AND kind = 'label_printed'",
             [&self.terminal],
             |r| r.get(0),
         )?;
-        let lpn = format!("{}-{:06}", self.terminal, n + 1);
+        Ok(format!("{}-{:06}", self.terminal, n + 1))
+    }
+
+    /// Record that the label `lpn` was printed for received stock.
+    pub fn record_label(
+        &mut self,
+        user: &str,
+        lpn: &str,
+        receipt: &str,
+        sku: &str,
+        lot: &str,
+        qty: i64,
+    ) -> Result<()> {
+        if self.next_lpn()? != lpn {
+            return Err(reject(format!(
+                "label {lpn} is not this terminal's next label"
+            )));
+        }
         self.record(
             user,
             &[Event::LabelPrinted {
-                lpn: lpn.clone(),
+                lpn: lpn.into(),
                 receipt: receipt.into(),
                 sku: sku.into(),
                 lot: lot.into(),
                 qty,
             }],
         )?;
-        Ok(lpn)
+        Ok(())
     }
 
     pub fn define_putaway_rules(&mut self, by: &str, rules: &[PutawayRule]) -> Result<()> {
@@ -556,9 +596,10 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT l.code, l.zone, l.pick_seq, l.capacity,
                     COALESCE(SUM(b.qty), 0),
-                    COALESCE(MAX(b.sku = ?2 AND b.qty > 0), 0)
+                    COALESCE(MAX(b.sku = ?2 AND b.qty > 0), 0),
+                    l.role = 'storage'
              FROM locations l LEFT JOIN balances b ON b.location = l.code
-             WHERE l.site = ?1 AND l.role = 'storage'
+             WHERE l.site = ?1 AND l.role IN ('storage', 'pick_face')
              GROUP BY l.code",
         )?;
         let rows = stmt.query_map([site, sku], |r| {
@@ -569,6 +610,7 @@ impl Store {
                 capacity: r.get(3)?,
                 load: r.get(4)?,
                 holds_item: r.get(5)?,
+                storage: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

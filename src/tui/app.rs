@@ -13,11 +13,11 @@ use crate::flows::lookup::{LookupAnswer, LookupFlow};
 use crate::flows::putaway::{self, PutawayFlow};
 use crate::flows::receiving::{self, ReceivingFlow};
 use crate::flows::unlock::UnlockFlow;
-use crate::flows::{Effect, Hotkeys, Input, Notice};
+use crate::flows::{Effect, Input, Notice};
 use crate::sops::Topic;
 use crate::store::{LoginOutcome, Store};
 use chrono::{DateTime, FixedOffset, Local, Utc};
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyEvent};
 
 /// The screen in front of the user, with its flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +70,6 @@ impl Screen {
         match self {
             Self::Login(f) => f.masked(),
             Self::Receiving(f) => f.masked(),
-            _ => false,
-        }
-    }
-
-    /// Whether the flow on screen takes `key` as a one-key answer right now.
-    fn takes_key(&self, key: char) -> bool {
-        match self {
-            Self::Receiving(f) => f.takes_key(key),
             _ => false,
         }
     }
@@ -205,15 +197,6 @@ impl App {
 
     pub fn on_key(&mut self, key: KeyEvent) {
         self.last_input = self.now;
-        if let KeyCode::Char(c) = key.code
-            && key.modifiers.difference(KeyModifiers::SHIFT).is_empty()
-            && self.help.is_none()
-            && self.screen.takes_key(c)
-        {
-            let field = std::mem::take(&mut self.field).text().to_string();
-            let input = Input::Key { key: c, field };
-            return self.dispatch(input);
-        }
         let intent = self.field.handle(key, &self.config.scanner);
         if let Some(help) = &mut self.help {
             match intent {
@@ -240,7 +223,10 @@ impl App {
             Intent::Down => Input::Down,
             Intent::PageUp => Input::PageUp,
             Intent::PageDown => Input::PageDown,
-            Intent::Function(n) => Input::Function(n),
+            Intent::Function(n) => {
+                let field = std::mem::take(&mut self.field).text().to_string();
+                Input::Function(n, field)
+            }
             Intent::Help => {
                 self.help = Some(Help {
                     topic: self.screen.topic(),
@@ -262,10 +248,7 @@ impl App {
 
     /// Hand an input to the flow on screen and carry out what it asks for.
     fn dispatch(&mut self, input: Input) {
-        let answered = matches!(
-            input,
-            Input::Scanned(_) | Input::Key { .. } | Input::Function(_)
-        );
+        let answered = matches!(input, Input::Scanned(_) | Input::Function(..));
         let effects = match &mut self.screen {
             Screen::Login(f) => f.input(input),
             Screen::Home(f) => f.input(input),

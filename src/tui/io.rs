@@ -167,6 +167,10 @@ pub fn receiving(
             &[MenuTask::Approvals],
             now,
         )),
+        Request::Refresh(po) => match store.purchase_order(&po) {
+            Ok(Some(p)) => Answer::Refreshed(p),
+            _ => Answer::Pos(store.open_purchase_orders(&config.site).unwrap_or_default()),
+        },
         Request::Summary { receipt } => {
             Answer::Summary(store.receipt_summary(&receipt).map_err(err))
         }
@@ -198,6 +202,7 @@ pub fn receiving(
                     &receipt,
                     config.receiving.close_policy,
                     config.receiving.two_person_check,
+                    config.receiving.over_tolerance_pct,
                 )
                 .map(|raised| raised.len())
                 .map_err(err),
@@ -220,10 +225,11 @@ fn print_label(
         return Err("no label printer is set up for this terminal: see labels.printer".into());
     }
     let lot = last.lot.clone().unwrap_or_default();
+    // The label counts base units, so its GS1 barcode names the unit GTIN.
     let gtin = store.item(&last.sku).ok().flatten().and_then(|i| {
         i.gtins
             .into_iter()
-            .find(|g| g.pack_qty == last.pack_qty)
+            .find(|g| g.pack_qty == 1)
             .map(|g| g.gtin)
     });
     let po = store
@@ -232,15 +238,14 @@ fn print_label(
         .flatten()
         .map(|o| o.po)
         .unwrap_or_default();
-    let lpn = store
-        .record_label(&user.badge, receipt, &last.sku, &lot, last.qty)
-        .map_err(|e| e.to_string())?;
+    // The label is journaled once it went out, so a failed print uses up no LPN.
+    let lpn = store.next_lpn().map_err(|e| e.to_string())?;
     let label = LpnLabel {
         lpn: lpn.clone(),
         sku: last.sku.clone(),
         description: last.description.clone(),
         gtin,
-        lot,
+        lot: lot.clone(),
         expiry: last.expiry,
         qty: last.qty,
         unit: last.base_unit.clone(),
@@ -251,6 +256,9 @@ fn print_label(
     };
     let zpl = labels::render(labels::LPN_TEMPLATE, &label);
     labels::send(&config.labels.printer, &lpn, &zpl).map_err(|e| e.to_string())?;
+    store
+        .record_label(&user.badge, &lpn, receipt, &last.sku, &lot, last.qty)
+        .map_err(|e| e.to_string())?;
     Ok(lpn)
 }
 

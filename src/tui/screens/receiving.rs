@@ -106,8 +106,8 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
                 format!("Qty {} {}: Enter good", p.default_qty, p.base_unit),
                 theme::heading(),
             ));
-            lines.push(Line::from("D damaged, or key a quantity"));
-            "Enter good  D damaged  Esc cancel"
+            lines.push(Line::from("F3 damaged, or key a quantity"));
+            "Enter good  F3 damaged  Esc cancel"
         }
         Step::Approve {
             pending: p,
@@ -128,9 +128,10 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
             };
             lines.push(Line::styled(what, theme::tone(crate::flows::Tone::Error)));
             lines.push(Line::from(match (stage, why) {
-                (ApprovalStage::Choose, Approval::Over { .. }) => {
-                    "S supervisor  P park in quarantine"
+                (ApprovalStage::Choose, Approval::Over { .. }) if !p.damaged => {
+                    "S supervisor, P park in quarantine"
                 }
+                (ApprovalStage::Choose, Approval::Over { .. }) => "S supervisor approves",
                 (ApprovalStage::Choose, Approval::Expired) => "S supervisor approves",
                 (ApprovalStage::Badge, _) => "Supervisor: scan your badge",
                 (ApprovalStage::Pin { .. }, _) => "Supervisor: key your PIN",
@@ -253,7 +254,7 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
                     .map(|(i, (t, w))| (t.as_str(), *w, i != 1))
                     .collect();
                 let line = Line::from(columns(&cells));
-                let flagged = !l.discrepancies().is_empty() || l.line == 0;
+                let flagged = !l.discrepancies(f.policy.tolerance_pct).is_empty() || l.line == 0;
                 lines.push(if flagged {
                     line.style(theme::unavailable())
                 } else {
@@ -262,7 +263,7 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
             }
             let n: usize = summary
                 .iter()
-                .map(|l| l.discrepancies().len() + usize::from(l.line == 0))
+                .map(|l| l.discrepancies(f.policy.tolerance_pct).len() + usize::from(l.line == 0))
                 .sum();
             lines.push(Line::styled(
                 format!("Enter closes: {n} discrepancies"),

@@ -1,0 +1,275 @@
+//! The sync server: terminals push their events and pull everyone else's over HTTP/JSON
+//! under `/v1` (the model is in `src/sync/README.md`, the JSON types in `sync::wire`).
+//!
+//! | Method and path          | Token  | Answer |
+//! |--------------------------|--------|--------|
+//! | `POST /v1/enroll`        | none   | 200 [`EnrollResponse`]; 400 unknown, used or expired code (with the reason) |
+//! | `POST /v1/push`          | Bearer | 200 [`PushResponse`]; 409 sequence conflict with `expected_seq`; 413 more than [`MAX_BATCH`] events |
+//! | `GET /v1/pull`           | Bearer | 200 [`PullResponse`]; `?after=N&limit=M&wait=S` (limit 1..=5000, default 500; wait 0..=30 s) |
+//! | `GET /v1/snapshot`       | Bearer | 200 [`Snapshot`] of the terminal's site |
+//! | `GET /v1/availability`   | none   | 200 `[Availability]`, `?site=S` optional |
+//! | `GET /v1/health`         | none   | 200 `{"status":"ok","head":N}`; 503 when the store cannot answer |
+//! | `GET /metrics`           | none   | Prometheus text format |
+//!
+//! Every 4xx/5xx body is an [`ErrorBody`]: a missing, unknown or revoked token is 401;
+//! a body that is not JSON is 400; JSON of the wrong shape (an unknown event kind, a
+//! missing field) is 422; a body over [`BODY_LIMIT`] is 413; a request without
+//! `Content-Type: application/json` is 415; a store that is busy, read-only or out of disk
+//! is 503; any other store failure is 500. A refused request writes nothing.
+//!
+//! Availability is open without a token: it is what a web shop shows its visitors, and
+//! the answer carries nothing but site, item and quantities.
+//!
+//! Storage sits behind [`Backend`], so the handlers do not know it is SQLite. The backend
+//! is blocking; handlers call it on tokio's blocking pool, one call at a time.
+//!
+//! [`EnrollResponse`]: crate::sync::wire::EnrollResponse
+//! [`PushResponse`]: crate::sync::wire::PushResponse
+//! [`PullResponse`]: crate::sync::wire::PullResponse
+//! [`Snapshot`]: crate::sync::wire::Snapshot
+//! [`ErrorBody`]: crate::sync::wire::ErrorBody
+//! [`MAX_BATCH`]: crate::sync::wire::MAX_BATCH
+
+pub mod admin;
+mod http;
+mod metrics;
+mod sqlite;
+
+pub use metrics::Metrics;
+
+use crate::store::{PushError, StoreError, TerminalInfo, TerminalReport};
+use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, watch};
+
+/// Largest request body accepted; a full push of [`crate::sync::wire::MAX_BATCH`] events
+/// is far below it.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The address `floorhand serve` listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Why a backend call failed, in terms the HTTP layer can answer with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// A push was refused as a whole (sequence gap or reuse): nothing was written.
+    #[error("{reason}")]
+    Conflict { expected_seq: i64, reason: String },
+    /// A rule refused the request (e.g. an unknown enrolment code): nothing was written.
+    #[error("{0}")]
+    Refused(String),
+    /// The store cannot take writes now (busy, read-only, disk full); try again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for BackendError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected(reason) => Self::Refused(reason),
+            StoreError::Busy | StoreError::ReadOnly | StoreError::DiskFull => {
+                Self::Unavailable(e.to_string())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<PushError> for BackendError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Conflict {
+                expected_seq,
+                reason,
+            } => Self::Conflict {
+                expected_seq,
+                reason,
+            },
+            PushError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// What the HTTP handlers need from storage. The SQLite [`crate::store::Store`]
+/// implements it; another database can follow without touching the handlers. Calls are
+/// blocking and made one at a time.
+pub trait Backend: Send + 'static {
+    /// Use a one-time enrolment code: the terminal and its new token.
+    fn enroll(
+        &mut self,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(TerminalInfo, String), BackendError>;
+    /// The terminal a token belongs to; `None` when unknown or revoked.
+    fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError>;
+    /// Accept or reject a batch of the terminal's events in one durable commit.
+    fn push(
+        &mut self,
+        who: &TerminalInfo,
+        events: &[WireEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PushResult>, BackendError>;
+    /// Events after `after` that the terminal's site sees, in global order.
+    fn pull(
+        &mut self,
+        who: &TerminalInfo,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullResponse, BackendError>;
+    /// The highest global sequence number.
+    fn head(&mut self) -> Result<i64, BackendError>;
+    fn snapshot(&mut self, site: &str) -> Result<Snapshot, BackendError>;
+    fn availability(
+        &mut self,
+        site: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<Availability>, BackendError>;
+    fn terminals(&mut self) -> Result<Vec<TerminalReport>, BackendError>;
+}
+
+/// Shared by every request: the backend, the wake-up for long polls, the metrics.
+#[derive(Clone)]
+pub struct AppState {
+    backend: Arc<Mutex<dyn Backend>>,
+    /// Notified after every push that committed, so waiting pulls look again.
+    pushed: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    /// Turns `true` when the server shuts down, so long polls answer at once.
+    stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    pub fn new(backend: impl Backend) -> Self {
+        let (stop, stopping) = watch::channel(false);
+        Self {
+            backend: Arc::new(Mutex::new(backend)),
+            pushed: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::default()),
+            stopping,
+            stop: Arc::new(stop),
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Run `f` on the backend on tokio's blocking pool.
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Backend) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let backend = Arc::clone(&self.backend);
+        tokio::task::spawn_blocking(move || {
+            // A panic inside a call left no transaction open (the store rolls back
+            // before it begins the next one), so a poisoned lock is still usable.
+            let mut guard = backend
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut *guard)
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("the store task failed: {e}")))?
+    }
+}
+
+/// The routes under `/v1` and `/metrics`, with the body limit and request logging.
+pub fn router(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Serve until Ctrl-C or SIGTERM, then finish the requests in flight (long polls answer
+/// at once) and return.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with_shutdown(listener, state, shutdown_signal()).await
+}
+
+/// [`serve`] until `signal` completes.
+pub async fn serve_with_shutdown(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = Arc::clone(&state.stop);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "server listening");
+    }
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("server shutting down");
+            let _ = stop.send(true);
+        })
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] admin::AdminError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Open the server's store at `store_path`, listen on `listen` and serve until Ctrl-C or
+/// SIGTERM. Blocks; builds its own tokio runtime.
+pub fn run(listen: &str, store_path: &Path) -> Result<(), ServerError> {
+    let store = admin::open_store(store_path)?;
+    let state = AppState::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("floorhand-server")
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: listen.to_string(),
+                source,
+            })?;
+        tracing::info!(store = %store_path.display(), "server store opened");
+        serve(listener, state).await?;
+        tracing::info!("server stopped");
+        Ok(())
+    })
+}

@@ -1,0 +1,58 @@
+//! The default backend: the SQLite store, opened with terminal id `server`.
+
+use super::{Backend, BackendError};
+use crate::store::{Store, TerminalInfo, TerminalReport};
+use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
+use chrono::{DateTime, NaiveDate, Utc};
+
+impl Backend for Store {
+    fn enroll(
+        &mut self,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(TerminalInfo, String), BackendError> {
+        Ok(Store::enroll(self, code, now)?)
+    }
+
+    fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError> {
+        Ok(Store::authenticate(self, token)?)
+    }
+
+    fn push(
+        &mut self,
+        who: &TerminalInfo,
+        events: &[WireEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PushResult>, BackendError> {
+        Ok(Store::push(self, who, events, now)?)
+    }
+
+    fn pull(
+        &mut self,
+        who: &TerminalInfo,
+        after: i64,
+        limit: usize,
+    ) -> Result<PullResponse, BackendError> {
+        Ok(Store::pull(self, who, after, limit)?)
+    }
+
+    fn head(&mut self) -> Result<i64, BackendError> {
+        Ok(Store::head(self)?)
+    }
+
+    fn snapshot(&mut self, site: &str) -> Result<Snapshot, BackendError> {
+        Ok(Store::snapshot(self, site)?)
+    }
+
+    fn availability(
+        &mut self,
+        site: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<Availability>, BackendError> {
+        Ok(Store::availability(self, site, today)?)
+    }
+
+    fn terminals(&mut self) -> Result<Vec<TerminalReport>, BackendError> {
+        Ok(Store::terminals_report(self)?)
+    }
+}
