@@ -87,9 +87,12 @@ impl Store {
             }
         }
         let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT ord, kind, payload FROM journal ORDER BY ord")?;
+        // Events the server rejected were taken back from the stock on this terminal.
+        let mut stmt = self.conn.prepare(
+            "SELECT ord, kind, payload FROM journal j
+             WHERE NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id AND r.reason IS NOT NULL)
+             ORDER BY ord",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let ord: i64 = r.get(0)?;

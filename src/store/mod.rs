@@ -117,7 +117,8 @@ impl Store {
     }
 
     fn init(conn: Connection, terminal: &str, read_only: bool) -> Result<Self> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Long enough for the sync worker and the floor screens to take turns under load.
+        conn.busy_timeout(std::time::Duration::from_secs(15))?;
         if !read_only {
             // WAL for concurrent readers; FULL so a confirmed scan survives power loss.
             conn.pragma_update(None, "journal_mode", "WAL")?;

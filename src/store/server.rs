@@ -4,10 +4,12 @@
 //! sequence number.
 
 use super::{Result, Store, StoreError, append, record_in};
+use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::permissions::{SERVER_TERMINAL, may_record};
 use crate::domain::{Event, LocationKind, User};
 use crate::sync::wire::{
-    Availability, Ordered, PullResponse, PushResult, Snapshot, SnapshotBalance, WireEvent,
+    Availability, DiscrepancyRow, ExceptionRow, Ordered, Progress, PullResponse, PushResult,
+    ReceiptRow, Snapshot, SnapshotBalance, WireEvent,
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -530,19 +532,22 @@ impl Store {
         Ok(PullResponse { events, head })
     }
 
-    /// A site's reference data and balances as of the current head.
+    /// A site's reference data and state as of the current head, read in one
+    /// transaction so the balances are exactly those of `gseq`.
     pub fn snapshot(&self, site: &str) -> Result<Snapshot> {
+        self.conn.execute_batch("BEGIN")?;
+        let out = self.snapshot_in(site);
+        let _ = self.conn.execute_batch("COMMIT");
+        out
+    }
+
+    fn snapshot_in(&self, site: &str) -> Result<Snapshot> {
         let gseq = self.head()?;
         let mut reference = Vec::new();
         for l in self.locations()?.into_iter().filter(|l| l.site == site) {
             reference.push(Event::LocationDefined { location: l });
         }
-        let skus: Vec<String> = {
-            let mut stmt = self.conn.prepare("SELECT sku FROM items ORDER BY sku")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for sku in skus {
+        for sku in self.column("SELECT sku FROM items ORDER BY sku", [])? {
             if let Some(item) = self.item(&sku)? {
                 reference.push(Event::ItemDefined { item });
             }
@@ -573,30 +578,118 @@ impl Store {
                 });
             }
         }
-        for po in self.open_purchase_orders(site)? {
-            if let Some(p) = self.purchase_order(&po.po)? {
-                reference.push(Event::PurchaseOrderDefined {
-                    order: crate::domain::receiving::PurchaseOrder {
-                        po: p.po,
-                        supplier: p.supplier,
-                        site: p.site,
-                        expected: p.expected,
-                        lines: p
-                            .lines
-                            .iter()
-                            .map(|l| crate::domain::receiving::PoLine {
-                                line: l.line,
-                                sku: l.sku.clone(),
-                                qty: l.ordered,
-                            })
-                            .collect(),
-                    },
-                });
+        let mut progress = Progress::default();
+        for po in self.column(
+            "SELECT po FROM purchase_orders WHERE site = ?1 ORDER BY po",
+            [site],
+        )? {
+            let Some(p) = self.purchase_order(&po)? else {
+                continue;
+            };
+            for l in &p.lines {
+                progress
+                    .po_lines
+                    .push((p.po.clone(), l.line, l.received, l.damaged));
             }
+            if !p.open {
+                progress.closed_pos.push(p.po.clone());
+            }
+            reference.push(Event::PurchaseOrderDefined {
+                order: crate::domain::receiving::PurchaseOrder {
+                    po: p.po,
+                    supplier: p.supplier,
+                    site: p.site,
+                    expected: p.expected,
+                    lines: p
+                        .lines
+                        .iter()
+                        .map(|l| crate::domain::receiving::PoLine {
+                            line: l.line,
+                            sku: l.sku.clone(),
+                            qty: l.ordered,
+                        })
+                        .collect(),
+                },
+            });
         }
         reference.push(Event::PutawayRulesDefined {
             rules: self.putaway_rules()?,
         });
+        reference.extend(self.orders_of(site)?);
+        reference.extend(self.rmas_of(site)?);
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT e.id, e.location, e.sku, e.lot, e.qty, e.reason, e.recount, e.state,
+                        e.raised_at
+                 FROM exceptions e JOIN locations l ON l.code = e.location WHERE l.site = ?1",
+            )?;
+            let rows = stmt.query_map([site], |r| {
+                Ok(ExceptionRow {
+                    id: r.get(0)?,
+                    location: r.get(1)?,
+                    sku: r.get(2)?,
+                    lot: r.get(3)?,
+                    qty: r.get(4)?,
+                    reason: r.get(5)?,
+                    recount: r.get(6)?,
+                    state: r.get(7)?,
+                    raised_at: r.get(8)?,
+                })
+            })?;
+            progress.exceptions = rows.collect::<rusqlite::Result<_>>()?;
+        }
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT r.receipt, r.po, r.delivery_note, r.terminal, r.started_by, r.started_at,
+                        r.checked_by, r.status
+                 FROM receipts r JOIN purchase_orders p ON p.po = r.po WHERE p.site = ?1",
+            )?;
+            let rows = stmt.query_map([site], |r| {
+                Ok(ReceiptRow {
+                    receipt: r.get(0)?,
+                    po: r.get(1)?,
+                    delivery_note: r.get(2)?,
+                    terminal: r.get(3)?,
+                    started_by: r.get(4)?,
+                    started_at: r.get(5)?,
+                    checked_by: r.get(6)?,
+                    status: r.get(7)?,
+                })
+            })?;
+            progress.receipts = rows.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = self.conn.prepare(
+                "SELECT rl.receipt, rl.line, rl.sku, rl.good, rl.damaged FROM receipt_lines rl
+                 JOIN receipts r ON r.receipt = rl.receipt
+                 JOIN purchase_orders p ON p.po = r.po WHERE p.site = ?1",
+            )?;
+            let rows = stmt.query_map([site], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            progress.receipt_lines = rows.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = self.conn.prepare(
+                "SELECT d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note,
+                        d.raised_by, d.raised_at
+                 FROM discrepancies d LEFT JOIN purchase_orders p ON p.po = d.po
+                 WHERE p.site = ?1 OR d.po IS NULL",
+            )?;
+            let rows = stmt.query_map([site], |r| {
+                Ok(DiscrepancyRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    state: r.get(2)?,
+                    receipt: r.get(3)?,
+                    po: r.get(4)?,
+                    line: r.get(5)?,
+                    sku: r.get(6)?,
+                    lot: r.get(7)?,
+                    qty: r.get(8)?,
+                    note: r.get(9)?,
+                    raised_by: r.get(10)?,
+                    raised_at: r.get(11)?,
+                })
+            })?;
+            progress.discrepancies = rows.collect::<rusqlite::Result<_>>()?;
+        }
         let mut stmt = self.conn.prepare(
             "SELECT b.location, b.sku, b.lot, b.qty FROM balances b
              JOIN locations l ON l.code = b.location WHERE l.site = ?1 ORDER BY 1, 2, 3",
@@ -615,7 +708,93 @@ impl Store {
             gseq,
             reference,
             balances,
+            progress,
         })
+    }
+
+    fn column<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params, |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The site's customer orders as the events that define them.
+    fn orders_of(&self, site: &str) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT order_no, customer, due, line, sku, qty FROM customer_orders
+             WHERE site = ?1 ORDER BY order_no, line",
+        )?;
+        let rows = stmt.query_map([site], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                OrderLine {
+                    line: r.get(3)?,
+                    sku: r.get(4)?,
+                    qty: r.get(5)?,
+                },
+            ))
+        })?;
+        let mut out: Vec<CustomerOrder> = Vec::new();
+        for row in rows {
+            let (order, customer, due, line) = row?;
+            match out.last_mut() {
+                Some(o) if o.order == order => o.lines.push(line),
+                _ => out.push(CustomerOrder {
+                    order,
+                    customer,
+                    site: site.to_string(),
+                    due: due.and_then(|d| d.parse().ok()),
+                    lines: vec![line],
+                }),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|order| Event::CustomerOrderDefined { order })
+            .collect())
+    }
+
+    /// The site's RMAs as the events that define them.
+    fn rmas_of(&self, site: &str) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT rma, customer, order_no, created, line, sku, qty, reason FROM rmas
+             WHERE site = ?1 ORDER BY rma, line",
+        )?;
+        let rows = stmt.query_map([site], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                RmaLine {
+                    line: r.get(4)?,
+                    sku: r.get(5)?,
+                    qty: r.get(6)?,
+                    reason: r.get(7)?,
+                },
+            ))
+        })?;
+        let mut out: Vec<Rma> = Vec::new();
+        for row in rows {
+            let (rma, customer, order, created, line) = row?;
+            match out.last_mut() {
+                Some(r) if r.rma == rma => r.lines.push(line),
+                _ => out.push(Rma {
+                    rma,
+                    customer,
+                    site: site.to_string(),
+                    order,
+                    created: created.and_then(|d| d.parse().ok()),
+                    lines: vec![line],
+                }),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|rma| Event::RmaDefined { rma })
+            .collect())
     }
 
     /// Available to promise per site and item: sellable stock (storage and pick faces,

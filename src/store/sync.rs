@@ -3,6 +3,7 @@
 
 use super::{Result, Store, StoreError, append};
 use crate::domain::Event;
+use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -53,8 +54,10 @@ impl Store {
     /// Remember the enrolment. Events written before under another terminal id would
     /// break the server's sequence rules, so a store that has them is refused.
     pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        // Events pulled from others are fine; own events under another id are not.
         let others: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM journal WHERE terminal != ?1",
+            "SELECT COUNT(*) FROM journal j WHERE j.terminal != ?1
+             AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)",
             [&e.terminal],
             |r| r.get(0),
         )?;
@@ -186,6 +189,9 @@ impl Store {
                                 "INSERT INTO sync_results (id, gseq, reason) VALUES (?1, ?2, ?3)",
                             )?
                             .execute(params![id, gseq, reason])?;
+                        if reason.is_some() {
+                            undo_stock(&s.conn, id)?;
+                        }
                     }
                     Some((g, _)) if g.is_some() && g == gseq => {}
                     Some((None, Some(why))) if gseq.is_none() && reason == Some(why.as_str()) => {}
@@ -259,54 +265,118 @@ impl Store {
         Ok(self.meta(BOOTSTRAPPED)?.is_some())
     }
 
-    /// Load a site snapshot into a terminal that has never synced: reference data and
-    /// balances as of the snapshot, kept as the baseline; pending local movements are
-    /// applied again on top, so nothing pending is lost.
+    /// Load a site snapshot into a terminal that has never synced: reference data,
+    /// document progress and balances as of the snapshot (the balances kept as the
+    /// baseline). The terminal's own events, all still pending, are applied again on top,
+    /// so nothing pending is lost. Everything happens in one transaction, so a movement
+    /// recorded meanwhile by another connection is either before it or after it.
     pub fn bootstrap(&mut self, snapshot: &Snapshot) -> Result<()> {
-        let synced: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM sync_results", [], |r| r.get(0))?;
-        if synced > 0 || self.is_bootstrapped()? {
-            return Err(StoreError::Rejected("this store has synced already".into()));
-        }
-        let pending = self.pending(usize::MAX)?;
         self.transact(|s| {
+            let synced: i64 = s
+                .conn
+                .query_row("SELECT COUNT(*) FROM sync_results", [], |r| r.get(0))?;
+            if synced > 0 || s.meta(BOOTSTRAPPED)?.is_some() {
+                return Err(StoreError::Rejected("this store has synced already".into()));
+            }
+            let pending = s.pending(usize::MAX)?;
+            // The projections the snapshot provides are rebuilt from it.
+            s.conn.execute_batch(
+                "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
+                 DELETE FROM exceptions; DELETE FROM balances; DELETE FROM baseline;",
+            )?;
+            let server = super::apply::Meta {
+                user: SERVER_TERMINAL,
+                terminal: SERVER_TERMINAL,
+                at: "",
+            };
             for e in &snapshot.reference {
-                super::apply::apply(
-                    &s.conn,
-                    e,
-                    &super::apply::Meta {
-                        user: crate::domain::permissions::SERVER_TERMINAL,
-                        terminal: crate::domain::permissions::SERVER_TERMINAL,
-                        at: "",
-                    },
-                )?;
+                super::apply::apply(&s.conn, e, &server)?;
             }
-            s.conn.execute("DELETE FROM balances", [])?;
-            s.conn.execute("DELETE FROM baseline", [])?;
-            let mut ins_b = s.conn.prepare_cached(
-                "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut ins_base = s.conn.prepare_cached(
-                "INSERT INTO baseline (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            let p = &snapshot.progress;
+            for (po, line, received, damaged) in &p.po_lines {
+                s.conn
+                    .prepare_cached("UPDATE po_lines SET received = ?3, damaged = ?4 WHERE po = ?1 AND line = ?2")?
+                    .execute(params![po, line, received, damaged])?;
+            }
+            for po in &p.closed_pos {
+                s.conn
+                    .prepare_cached("UPDATE purchase_orders SET status = 'closed' WHERE po = ?1")?
+                    .execute([po])?;
+            }
+            for r in &p.receipts {
+                s.conn
+                    .prepare_cached(
+                        "INSERT INTO receipts (receipt, po, delivery_note, terminal, started_by,
+                             started_at, checked_by, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![
+                        r.receipt,
+                        r.po,
+                        r.delivery_note,
+                        r.terminal,
+                        r.started_by,
+                        r.started_at,
+                        r.checked_by,
+                        r.status
+                    ])?;
+            }
+            for (receipt, line, sku, good, damaged) in &p.receipt_lines {
+                s.conn
+                    .prepare_cached(
+                        "INSERT INTO receipt_lines (receipt, line, sku, good, damaged) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![receipt, line, sku, good, damaged])?;
+            }
+            for d in &p.discrepancies {
+                s.conn
+                    .prepare_cached(
+                        "INSERT INTO discrepancies (id, kind, state, receipt, po, line, sku, lot, qty,
+                             note, raised_by, raised_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    )?
+                    .execute(params![
+                        d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note,
+                        d.raised_by, d.raised_at
+                    ])?;
+            }
+            for x in &p.exceptions {
+                s.conn
+                    .prepare_cached(
+                        "INSERT INTO exceptions (id, location, sku, lot, qty, reason, recount, state, raised_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?
+                    .execute(params![
+                        x.id, x.location, x.sku, x.lot, x.qty, x.reason, x.recount, x.state, x.raised_at
+                    ])?;
+            }
             for b in &snapshot.balances {
-                ins_b.execute(params![b.location, b.sku, b.lot, b.qty])?;
-                ins_base.execute(params![b.location, b.sku, b.lot, b.qty])?;
+                for table in ["balances", "baseline"] {
+                    s.conn
+                        .prepare_cached(&format!(
+                            "INSERT INTO {table} (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)"
+                        ))?
+                        .execute(params![b.location, b.sku, b.lot, b.qty])?;
+                }
             }
-            // Pending local movements are not in the snapshot: apply them again.
+            // Own events are not in the snapshot: apply again those whose projections
+            // were rebuilt above. (Logins and reference data kept theirs.)
             for e in &pending {
-                if let Event::StockMoved {
-                    sku,
-                    lot,
-                    from,
-                    to,
-                    qty,
-                    ..
-                } = &e.event
-                {
-                    super::apply::add_balance(&s.conn, from, sku, lot, -qty)?;
-                    super::apply::add_balance(&s.conn, to, sku, lot, *qty)?;
+                let rebuilt = matches!(
+                    e.event,
+                    Event::StockMoved { .. }
+                        | Event::LotDefined { .. }
+                        | Event::ReceiptStarted { .. }
+                        | Event::ReceiptChecked { .. }
+                        | Event::ReceiptClosed { .. }
+                        | Event::DiscrepancyRaised { .. }
+                );
+                if rebuilt {
+                    let meta = super::apply::Meta {
+                        user: &e.user,
+                        terminal: &e.terminal,
+                        at: &e.at,
+                    };
+                    super::apply::apply(&s.conn, &e.event, &meta)?;
                 }
             }
             for (k, v) in [
@@ -322,4 +392,43 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// The server refused one of this terminal's events: take back what it did to the stock
+/// (balances, and the PO and receipt counts of a receipt), so the terminal agrees with
+/// the server again. The event stays in the journal, marked rejected, for the record;
+/// `check` leaves rejected events out of its replay.
+fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
+    let payload: Option<String> = conn
+        .prepare_cached("SELECT payload FROM journal WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(Ok(Event::StockMoved {
+        sku,
+        lot,
+        from,
+        to,
+        qty,
+        receipt,
+        ..
+    })) = payload.map(|p| serde_json::from_str::<Event>(&p))
+    else {
+        return Ok(());
+    };
+    super::apply::add_balance(conn, &to, &sku, &lot, -qty)?;
+    super::apply::add_balance(conn, &from, &sku, &lot, qty)?;
+    if let Some(r) = receipt {
+        let (good, damaged) = if r.damaged { (0, qty) } else { (qty, 0) };
+        conn.prepare_cached(
+            "UPDATE receipt_lines SET good = good - ?4, damaged = damaged - ?5
+             WHERE receipt = ?1 AND line = ?2 AND sku = ?3",
+        )?
+        .execute(params![r.receipt, r.line, sku, good, damaged])?;
+        conn.prepare_cached(
+            "UPDATE po_lines SET received = received - ?3, damaged = damaged - ?4
+             WHERE po = ?1 AND line = ?2",
+        )?
+        .execute(params![r.po, r.line, good, damaged])?;
+    }
+    Ok(())
 }

@@ -99,14 +99,71 @@ pub struct SnapshotBalance {
     pub qty: i64,
 }
 
-/// A site's reference data and balances as of `gseq`, to bootstrap a terminal. The
-/// reference data travels as the events that would define it.
+/// A site's reference data and state as of `gseq`, to bootstrap a terminal. Reference
+/// data (items, locations, lots, users, POs, rules, orders, RMAs, open exceptions)
+/// travels as the events that would define it; balances and document progress as rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub site: String,
     pub gseq: i64,
     pub reference: Vec<Event>,
     pub balances: Vec<SnapshotBalance>,
+    #[serde(default)]
+    pub progress: Progress,
+}
+
+/// How far the site's documents have come: what the reference events cannot say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// (po, line, received, damaged)
+    pub po_lines: Vec<(String, i64, i64, i64)>,
+    pub closed_pos: Vec<String>,
+    pub receipts: Vec<ReceiptRow>,
+    /// (receipt, line, sku, good, damaged)
+    pub receipt_lines: Vec<(String, i64, String, i64, i64)>,
+    pub discrepancies: Vec<DiscrepancyRow>,
+    pub exceptions: Vec<ExceptionRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRow {
+    pub id: String,
+    pub location: String,
+    pub sku: String,
+    pub lot: String,
+    pub qty: i64,
+    pub reason: String,
+    pub recount: bool,
+    pub state: String,
+    pub raised_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRow {
+    pub receipt: String,
+    pub po: String,
+    pub delivery_note: Option<String>,
+    pub terminal: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub checked_by: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscrepancyRow {
+    pub id: String,
+    pub kind: String,
+    pub state: String,
+    pub receipt: Option<String>,
+    pub po: Option<String>,
+    pub line: Option<i64>,
+    pub sku: String,
+    pub lot: String,
+    pub qty: i64,
+    pub note: String,
+    pub raised_by: String,
+    pub raised_at: String,
 }
 
 /// Available to promise for one item at one site.

@@ -1,0 +1,2272 @@
+//! Sync correctness, in process: a server store and terminal stores talking through a
+//! transport that loses requests and answers, delivers them twice or out of order, and
+//! goes offline. The properties: everyone converges to the server's balances, every
+//! terminal event is in the server's journal exactly once (or rejected), nothing is
+//! applied twice, and the invariants `check` verifies hold everywhere.
+//!
+//! Seeded: each test prints its seed; `FLOORHAND_SYNC_SEED=<seed>` replays it, and every
+//! failure names the seed it failed with.
+
+use chrono::{NaiveDate, Utc};
+use floorhand::domain::{Event, LocationRole, MoveReason};
+use floorhand::store::{
+    Enrolment, Move, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
+};
+use floorhand::sync::client::{self, Round, SyncError, Transport, TransportError};
+use floorhand::sync::plan;
+use floorhand::sync::wire::{
+    ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse, PushResult, Snapshot,
+};
+use rusqlite::types::ValueRef;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// `assert!` that returns an error instead of panicking, so the caller can add the seed.
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(format!($($arg)+).into());
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// Seeds and randomness
+
+const SEED_VAR: &str = "FLOORHAND_SYNC_SEED";
+
+/// The test's seed: `FLOORHAND_SYNC_SEED` or the clock. Printed so a failure can be replayed.
+fn base_seed(test: &str) -> u64 {
+    let seed = std::env::var(SEED_VAR)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("{test}: seed {seed} (replay with {SEED_VAR}={seed})");
+    seed
+}
+
+/// Run one seeded case; a failure says which seed to replay.
+fn seeded<T>(test: &str, seed: u64, f: impl FnOnce(u64) -> TestResult<T>) -> TestResult<T> {
+    f(seed).map_err(|e| {
+        format!("{test} failed with seed {seed} (replay with {SEED_VAR}={seed}): {e}").into()
+    })
+}
+
+/// SplitMix64: small, good enough, and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// 0..n (0 when n is 0).
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// lo..=hi.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1).max(1) as usize) as i64
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
+        v.get(self.below(v.len()))
+    }
+
+    fn fork(&mut self) -> Self {
+        Self::new(self.next())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server in process
+
+type Shared = Rc<RefCell<Store>>;
+
+/// No fsync: these tests are about what sync decides, not about power loss (the HTTP
+/// test kills a real server for that), and waiting for the disk would make them slow.
+fn fast(store: &Store) -> TestResult {
+    store
+        .connection()
+        .pragma_update(None, "synchronous", "OFF")?;
+    Ok(())
+}
+
+/// A demo server store and an empty terminal store, built once per test process (the
+/// demo hashes nine PINs with Argon2, which is slow in the dev profile) and copied.
+/// The demo server's database file and an empty terminal's.
+type Templates = (Vec<u8>, Vec<u8>);
+
+static TEMPLATES: OnceLock<Result<Templates, String>> = OnceLock::new();
+
+fn templates() -> TestResult<&'static Templates> {
+    let build = || -> TestResult<Templates> {
+        let dir = tempfile::tempdir()?;
+        let mut server = Store::open(&dir.path().join("server.db"), "server")?;
+        fast(&server)?;
+        floorhand::demo::load(&mut server)?;
+        let empty = Store::open(&dir.path().join("empty.db"), "T0")?;
+        let copy = |store: &Store, name: &str| -> TestResult<Vec<u8>> {
+            let path = dir.path().join(name);
+            store
+                .connection()
+                .execute("VACUUM INTO ?1", [path.to_string_lossy().as_ref()])?;
+            Ok(std::fs::read(path)?)
+        };
+        Ok((
+            copy(&server, "server-copy.db")?,
+            copy(&empty, "empty-copy.db")?,
+        ))
+    };
+    TEMPLATES
+        .get_or_init(|| build().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| format!("building the template stores failed: {e}").into())
+}
+
+/// A new server store with the demo warehouse, in `dir`.
+fn new_server(dir: &Path) -> TestResult<Shared> {
+    let path = dir.join("server.db");
+    std::fs::write(&path, &templates()?.0)?;
+    let s = Store::open(&path, "server")?;
+    fast(&s)?;
+    Ok(Rc::new(RefCell::new(s)))
+}
+
+/// A new, empty terminal store `name` in `dir`, not enrolled.
+fn new_terminal(dir: &Path, name: &str) -> TestResult<Store> {
+    let path = dir.join(format!("{name}.db"));
+    std::fs::write(&path, &templates()?.1)?;
+    let s = Store::open(&path, name)?;
+    fast(&s)?;
+    Ok(s)
+}
+
+/// Enrol a new, empty terminal store `name` at WH1; returns it and its token.
+fn enrol(server: &Shared, dir: &Path, name: &str) -> TestResult<(Store, String)> {
+    let mut store = new_terminal(dir, name)?;
+    let token = enrol_store(server, &mut store, name)?;
+    Ok((store, token))
+}
+
+fn enrol_store(server: &Shared, store: &mut Store, name: &str) -> TestResult<String> {
+    let now = Utc::now();
+    let (info, token) = {
+        let mut s = server.borrow_mut();
+        let code = s.create_enrolment(name, "WH1", now)?;
+        s.enroll(&code, now)?
+    };
+    ensure!(
+        info.terminal == name && info.site == "WH1",
+        "enrolled as {info:?}"
+    );
+    store.set_enrolment(&Enrolment {
+        server: "local".into(),
+        terminal: info.terminal,
+        site: info.site,
+        token: token.clone(),
+    })?;
+    Ok(token)
+}
+
+fn refused(e: &StoreError) -> TransportError {
+    TransportError::Refused {
+        status: if matches!(e, StoreError::Rejected(_)) {
+            400
+        } else {
+            500
+        },
+        body: ErrorBody {
+            error: e.to_string(),
+            expected_seq: None,
+        },
+    }
+}
+
+/// The server's HTTP handlers without HTTP: authenticate the token, call the store, map
+/// its errors as the HTTP layer does.
+struct Local {
+    server: Shared,
+    token: String,
+}
+
+impl Local {
+    fn who(&self) -> Result<TerminalInfo, TransportError> {
+        match self.server.borrow().authenticate(&self.token) {
+            Ok(Some(who)) => Ok(who),
+            Ok(None) => Err(TransportError::Unauthorized),
+            Err(e) => Err(refused(&e)),
+        }
+    }
+}
+
+impl Transport for Local {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        let who = self.who()?;
+        let answer = self
+            .server
+            .borrow_mut()
+            .push(&who, &request.events, Utc::now());
+        match answer {
+            Ok(results) => Ok(PushResponse { results }),
+            Err(PushError::Conflict {
+                expected_seq,
+                reason,
+            }) => Err(TransportError::Conflict(ErrorBody {
+                error: reason,
+                expected_seq: Some(expected_seq),
+            })),
+            Err(PushError::Store(e)) => Err(refused(&e)),
+        }
+    }
+
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        _wait_secs: u64,
+    ) -> Result<PullResponse, TransportError> {
+        let who = self.who()?;
+        let answer = self.server.borrow_mut().pull(&who, after, limit);
+        answer.map_err(|e| refused(&e))
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+        let who = self.who()?;
+        let answer = self.server.borrow().snapshot(&who.site);
+        answer.map_err(|e| refused(&e))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The fault layer
+
+/// How likely each fault is, per call.
+#[derive(Debug, Clone, Copy, Default)]
+struct Faults {
+    /// The request never reaches the server.
+    drop_request: f64,
+    /// The server answers (and commits) but the answer is lost.
+    drop_response: f64,
+    /// The request reaches the server twice; the client sees the second answer.
+    duplicate: f64,
+    /// A push is split in two and the halves reach the server out of order.
+    reorder: f64,
+    /// An old push, answered long ago, reaches the server again before this one.
+    stale: f64,
+    /// The network goes away for the next several calls.
+    offline: f64,
+}
+
+impl Faults {
+    const NONE: Self = Self {
+        drop_request: 0.0,
+        drop_response: 0.0,
+        duplicate: 0.0,
+        reorder: 0.0,
+        stale: 0.0,
+        offline: 0.0,
+    };
+
+    fn all() -> Self {
+        Self {
+            drop_request: 0.1,
+            drop_response: 0.15,
+            duplicate: 0.15,
+            reorder: 0.2,
+            stale: 0.1,
+            offline: 0.05,
+        }
+    }
+}
+
+/// What the fault layers did, and what they saw go wrong.
+#[derive(Debug, Default, Clone)]
+struct Stats {
+    pushes: usize,
+    pushed_events: usize,
+    batch_sizes: Vec<usize>,
+    pulls: usize,
+    snapshots: usize,
+    dropped_requests: usize,
+    dropped_responses: usize,
+    duplicates: usize,
+    reorders: usize,
+    gap_conflicts: usize,
+    stale_replays: usize,
+    offline_periods: usize,
+    offline_calls: usize,
+}
+
+impl Stats {
+    fn add(&mut self, o: &Stats) {
+        self.pushes += o.pushes;
+        self.pushed_events += o.pushed_events;
+        self.pulls += o.pulls;
+        self.snapshots += o.snapshots;
+        self.dropped_requests += o.dropped_requests;
+        self.dropped_responses += o.dropped_responses;
+        self.duplicates += o.duplicates;
+        self.reorders += o.reorders;
+        self.gap_conflicts += o.gap_conflicts;
+        self.stale_replays += o.stale_replays;
+        self.offline_periods += o.offline_periods;
+        self.offline_calls += o.offline_calls;
+    }
+}
+
+/// Shared by every terminal's fault layer: each answer the server ever gave per event id
+/// (it must never change), and the violations seen.
+#[derive(Default)]
+struct Ledger {
+    answers: HashMap<String, PushResult>,
+    violations: Vec<String>,
+    stats: Stats,
+}
+
+type SharedLedger = Rc<RefCell<Ledger>>;
+
+struct Faulty {
+    inner: Local,
+    rng: Rng,
+    faults: Faults,
+    offline_for: u32,
+    /// Recent push requests, to deliver again late.
+    history: Vec<PushRequest>,
+    ledger: SharedLedger,
+    /// Lose the answer of the push with this number (counted over all links, from 1),
+    /// once; for scripted tests.
+    lose_answer_of_push: Option<usize>,
+    /// Lose every push request before it reaches the server, while set.
+    lose_pushes: bool,
+}
+
+impl Faulty {
+    fn new(server: &Shared, token: &str, rng: Rng, faults: Faults, ledger: &SharedLedger) -> Self {
+        Self {
+            inner: Local {
+                server: Rc::clone(server),
+                token: token.to_string(),
+            },
+            rng,
+            faults,
+            offline_for: 0,
+            history: Vec::new(),
+            ledger: Rc::clone(ledger),
+            lose_answer_of_push: None,
+            lose_pushes: false,
+        }
+    }
+
+    fn violation(&self, v: String) {
+        self.ledger.borrow_mut().violations.push(v);
+    }
+
+    /// Offline periods and lost requests: the server never sees the call.
+    fn gate(&mut self) -> Result<(), TransportError> {
+        if self.offline_for > 0 {
+            self.offline_for -= 1;
+            self.ledger.borrow_mut().stats.offline_calls += 1;
+            return Err(TransportError::Offline("offline period".into()));
+        }
+        if self.rng.chance(self.faults.offline) {
+            self.offline_for = 2 + self.rng.below(10) as u32;
+            self.ledger.borrow_mut().stats.offline_periods += 1;
+            return Err(TransportError::Offline("offline period starts".into()));
+        }
+        if self.rng.chance(self.faults.drop_request) {
+            self.ledger.borrow_mut().stats.dropped_requests += 1;
+            return Err(TransportError::Offline("request lost".into()));
+        }
+        Ok(())
+    }
+
+    /// Lost answers: the server did the work, the client never hears of it.
+    fn deliver<T>(&mut self, answer: Result<T, TransportError>) -> Result<T, TransportError> {
+        if self.rng.chance(self.faults.drop_response) {
+            self.ledger.borrow_mut().stats.dropped_responses += 1;
+            return Err(TransportError::Offline("response lost".into()));
+        }
+        answer
+    }
+
+    /// Check an answer against what was sent and against every earlier answer.
+    fn note(&self, sent: &[floorhand::sync::wire::WireEvent], results: &[PushResult]) {
+        if let Err(e) = plan::check_results(sent, results) {
+            self.violation(format!("answer does not fit the request: {e}"));
+            return;
+        }
+        let mut ledger = self.ledger.borrow_mut();
+        for r in results {
+            let id = match r {
+                PushResult::Accepted { id, .. } | PushResult::Rejected { id, .. } => id.clone(),
+            };
+            match ledger.answers.get(&id) {
+                Some(before) if before != r => {
+                    let v =
+                        format!("the server answered event {id} with {before:?}, later with {r:?}");
+                    ledger.violations.push(v);
+                }
+                Some(_) => {}
+                None => {
+                    ledger.answers.insert(id, r.clone());
+                }
+            }
+        }
+    }
+
+    fn push_once(
+        &mut self,
+        events: &[floorhand::sync::wire::WireEvent],
+    ) -> Result<PushResponse, TransportError> {
+        let request = PushRequest {
+            events: events.to_vec(),
+        };
+        let answer = self.inner.push(&request);
+        if let Ok(r) = &answer {
+            self.note(events, &r.results);
+        }
+        answer
+    }
+
+    /// The second half first (a gap: refused whole), then the first, then the second again.
+    fn reordered(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        self.ledger.borrow_mut().stats.reorders += 1;
+        let mid = request.events.len() / 2;
+        let (first, second) = request.events.split_at(mid);
+        match self.push_once(second) {
+            // Everything before it was committed by an earlier attempt.
+            Ok(_) => {}
+            Err(TransportError::Conflict(body)) => {
+                self.ledger.borrow_mut().stats.gap_conflicts += 1;
+                let (lo, hi) = (first[0].seq, second[0].seq);
+                match body.expected_seq {
+                    Some(x) if x >= lo && x < hi => {}
+                    other => self.violation(format!(
+                        "a push of seq {hi}.. ahead of {lo}.. got 409 expecting {other:?}"
+                    )),
+                }
+            }
+            Err(e) => self.violation(format!("the second half pushed early got {e}")),
+        }
+        let a = self.push_once(first)?;
+        let b = self.push_once(second)?;
+        Ok(PushResponse {
+            results: a.results.into_iter().chain(b.results).collect(),
+        })
+    }
+}
+
+impl Transport for Faulty {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        {
+            let mut l = self.ledger.borrow_mut();
+            l.stats.pushes += 1;
+            l.stats.pushed_events += request.events.len();
+            l.stats.batch_sizes.push(request.events.len());
+        }
+        let number = self.ledger.borrow().stats.pushes;
+        self.gate()?;
+        if self.lose_pushes {
+            self.ledger.borrow_mut().stats.dropped_requests += 1;
+            return Err(TransportError::Offline("request lost (scripted)".into()));
+        }
+        if !self.history.is_empty() && self.rng.chance(self.faults.stale) {
+            let old = self.history[self.rng.below(self.history.len())].clone();
+            self.ledger.borrow_mut().stats.stale_replays += 1;
+            if let Err(e) = self.push_once(&old.events) {
+                self.violation(format!(
+                    "an old push of seq {:?}.. delivered again got {e}",
+                    old.events.first().map(|e| e.seq)
+                ));
+            }
+        }
+        let answer = if request.events.len() >= 2 && self.rng.chance(self.faults.reorder) {
+            self.reordered(request)
+        } else if self.rng.chance(self.faults.duplicate) {
+            self.ledger.borrow_mut().stats.duplicates += 1;
+            let first = self.push_once(&request.events);
+            let second = self.push_once(&request.events);
+            if let (Ok(a), Ok(b)) = (&first, &second)
+                && a != b
+            {
+                self.violation(format!(
+                    "the same push answered twice differently: {a:?} then {b:?}"
+                ));
+            }
+            second
+        } else {
+            self.push_once(&request.events)
+        };
+        self.history.push(request.clone());
+        if self.history.len() > 16 {
+            self.history.remove(0);
+        }
+        if self.lose_answer_of_push == Some(number) {
+            self.lose_answer_of_push = None;
+            self.ledger.borrow_mut().stats.dropped_responses += 1;
+            return Err(TransportError::Offline("response lost (scripted)".into()));
+        }
+        self.deliver(answer)
+    }
+
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<PullResponse, TransportError> {
+        self.ledger.borrow_mut().stats.pulls += 1;
+        self.gate()?;
+        let answer = if self.rng.chance(self.faults.duplicate) {
+            self.ledger.borrow_mut().stats.duplicates += 1;
+            let first = self.inner.pull(after, limit, wait_secs);
+            let second = self.inner.pull(after, limit, wait_secs);
+            if let (Ok(a), Ok(b)) = (&first, &second)
+                && a.events != b.events
+            {
+                self.violation(format!(
+                    "the same pull after {after} answered twice differently"
+                ));
+            }
+            second
+        } else {
+            self.inner.pull(after, limit, wait_secs)
+        };
+        self.deliver(answer)
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+        self.ledger.borrow_mut().stats.snapshots += 1;
+        self.gate()?;
+        let answer = self.inner.snapshot();
+        self.deliver(answer)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The floor: random movements a terminal's own stock allows
+
+/// Where movements go, from the server's reference data.
+struct Floor {
+    docks: Vec<String>,
+    /// Storage bins without a capacity limit, so no movement is refused for room.
+    storage: Vec<String>,
+    packs: Vec<String>,
+    /// Items without lots, for receipts.
+    skus: Vec<String>,
+}
+
+fn floor(server: &Store) -> TestResult<Floor> {
+    let mut f = Floor {
+        docks: Vec::new(),
+        storage: Vec::new(),
+        packs: Vec::new(),
+        skus: Vec::new(),
+    };
+    for l in server.locations()? {
+        match l.role {
+            LocationRole::Dock => f.docks.push(l.code),
+            LocationRole::Storage if l.capacity.is_none() => f.storage.push(l.code),
+            LocationRole::Pack => f.packs.push(l.code),
+            _ => {}
+        }
+    }
+    let mut stmt = server
+        .connection()
+        .prepare("SELECT sku FROM items WHERE lot_tracked = 0 ORDER BY sku LIMIT 12")?;
+    f.skus = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ensure!(
+        !f.docks.is_empty() && f.storage.len() > 10 && !f.packs.is_empty() && !f.skus.is_empty(),
+        "the demo warehouse lacks docks, bins, pack stations or plain items"
+    );
+    Ok(f)
+}
+
+fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReason) -> Move {
+    Move {
+        sku: sku.into(),
+        lot: lot.into(),
+        expiry: None,
+        from: from.into(),
+        to: to.into(),
+        qty,
+        reason,
+    }
+}
+
+/// One random movement the terminal's own view allows, by a user whose role may record
+/// it. Sources are biased to a few "hot" balances so that terminals collide. Returns
+/// whether one was recorded (the terminal may refuse it, e.g. for lack of stock).
+fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bool> {
+    if store.location("SUPPLIER")?.is_none() {
+        return Ok(false); // not bootstrapped: it knows no locations yet
+    }
+    let rows = store.stock(&StockFilter::default())?;
+    let source = |rng: &mut Rng, roles: &[LocationRole]| {
+        let candidates: Vec<_> = rows
+            .iter()
+            .filter(|r| r.qty > 0 && roles.contains(&r.role))
+            .collect();
+        let hot = candidates.len().min(6);
+        let i = if rng.chance(0.7) {
+            rng.below(hot)
+        } else {
+            rng.below(candidates.len())
+        };
+        candidates.get(i).map(|r| (*r).clone())
+    };
+    let amount = |rng: &mut Rng, have: i64| {
+        if rng.chance(0.5) {
+            have
+        } else {
+            rng.range(1, have)
+        }
+    };
+    let roll = rng.below(100);
+    let (user, m) = if roll < 20 {
+        let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
+            return Ok(false);
+        };
+        (
+            "1001",
+            mv(
+                sku,
+                "",
+                "SUPPLIER",
+                dock,
+                rng.range(1, 24),
+                MoveReason::Receipt,
+            ),
+        )
+    } else if roll < 40 {
+        let Some(r) = source(rng, &[LocationRole::Dock]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.storage) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1002",
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Putaway),
+        )
+    } else if roll < 70 {
+        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.storage) else {
+            return Ok(false);
+        };
+        if *to == r.location {
+            return Ok(false);
+        }
+        let user = if rng.chance(0.5) { "1002" } else { "1007" };
+        let qty = amount(rng, r.qty);
+        (
+            user,
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Transfer),
+        )
+    } else if roll < 85 {
+        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.packs) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1003",
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Pick),
+        )
+    } else if roll < 95 {
+        let Some(r) = source(rng, &[LocationRole::Pack]) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1004",
+            mv(
+                &r.sku,
+                &r.lot,
+                &r.location,
+                "CUSTOMER",
+                qty,
+                MoveReason::Ship,
+            ),
+        )
+    } else {
+        let Some(r) = source(rng, &[LocationRole::Storage]) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1006",
+            mv(
+                &r.sku,
+                &r.lot,
+                &r.location,
+                "LOSS",
+                qty,
+                MoveReason::Adjustment,
+            ),
+        )
+    };
+    match store.move_stock(user, &m) {
+        Ok(_) => Ok(true),
+        Err(StoreError::Rejected(_)) => Ok(false),
+        Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A world: a server and its terminals
+
+struct Term {
+    store: Store,
+    link: Faulty,
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    server: Shared,
+    terms: Vec<Term>,
+    ledger: SharedLedger,
+    floor: Floor,
+}
+
+impl World {
+    fn new(rng: &mut Rng, terminals: usize, faults: Faults) -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let server = new_server(dir.path())?;
+        let floor = floor(&server.borrow())?;
+        let ledger = SharedLedger::default();
+        let mut w = Self {
+            dir,
+            server,
+            terms: Vec::new(),
+            ledger,
+            floor,
+        };
+        for i in 1..=terminals {
+            w.add_terminal(&format!("T{i}"), rng.fork(), faults)?;
+        }
+        Ok(w)
+    }
+
+    fn add_terminal(&mut self, name: &str, rng: Rng, faults: Faults) -> TestResult<usize> {
+        let (store, token) = enrol(&self.server, self.dir.path(), name)?;
+        let link = Faulty::new(&self.server, &token, rng, faults, &self.ledger);
+        self.terms.push(Term { store, link });
+        Ok(self.terms.len() - 1)
+    }
+
+    /// Everyone syncs until nothing moves; faults stay on for a while, then stop.
+    fn quiesce(&mut self) -> TestResult {
+        for pass in 0..60 {
+            if pass == 15 {
+                for t in &mut self.terms {
+                    t.link.faults = Faults::NONE;
+                    t.link.offline_for = 0;
+                }
+            }
+            let mut quiet = true;
+            for t in &mut self.terms {
+                match sync(t)? {
+                    Some(r) => {
+                        quiet &= r.pushed == 0 && r.pulled == 0 && t.store.pending_count()? == 0
+                    }
+                    None => quiet = false,
+                }
+            }
+            if quiet {
+                return Ok(());
+            }
+        }
+        Err("the terminals did not settle within 60 sync passes".into())
+    }
+
+    fn violations(&self) -> TestResult {
+        let l = self.ledger.borrow();
+        ensure!(
+            l.violations.is_empty(),
+            "the fault layer saw {} violations: {:#?}",
+            l.violations.len(),
+            l.violations.iter().take(10).collect::<Vec<_>>()
+        );
+        Ok(())
+    }
+
+    fn verify(&self) -> TestResult {
+        self.violations()?;
+        let stores: Vec<&Store> = self.terms.iter().map(|t| &t.store).collect();
+        verify(&self.server.borrow(), &stores)
+    }
+}
+
+/// One round; `None` when the network was away. Anything else that fails fails the test.
+fn sync(t: &mut Term) -> TestResult<Option<Round>> {
+    match client::round(&mut t.store, &mut t.link) {
+        Ok(r) => Ok(Some(r)),
+        Err(SyncError::Transport(TransportError::Offline(_))) => Ok(None),
+        Err(e) => Err(format!("{}: sync failed: {e}", t.store.terminal()).into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What must hold after everyone synced
+
+type Key = (String, String, String);
+
+fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
+    let rows = store.stock(&StockFilter {
+        include_virtual: true,
+        ..StockFilter::default()
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.qty != 0)
+        .map(|r| ((r.location, r.sku, r.lot), r.qty))
+        .collect())
+}
+
+fn diff(a: &BTreeMap<Key, i64>, b: &BTreeMap<Key, i64>) -> Vec<String> {
+    let keys: BTreeSet<&Key> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            format!(
+                "{} {} {:?}: {:?} vs {:?}",
+                k.0,
+                k.1,
+                k.2,
+                a.get(k),
+                b.get(k)
+            )
+        })
+        .collect()
+}
+
+/// The checks of `store.check()` that fail, with their first violations.
+fn failed_checks(store: &Store) -> TestResult<Vec<String>> {
+    Ok(store
+        .check()?
+        .checks
+        .into_iter()
+        .filter(|c| !c.ok)
+        .map(|c| {
+            format!(
+                "{}: {:?}",
+                c.name,
+                c.violations.iter().take(5).collect::<Vec<_>>()
+            )
+        })
+        .collect())
+}
+
+fn negative_physical(store: &Store) -> TestResult<Vec<(Key, i64)>> {
+    Ok(store
+        .stock(&StockFilter::default())?
+        .into_iter()
+        .filter(|r| r.qty < 0)
+        .map(|r| ((r.location, r.sku, r.lot), r.qty))
+        .collect())
+}
+
+fn open_exception(store: &Store, k: &Key) -> TestResult<bool> {
+    Ok(store.connection().query_row(
+        "SELECT EXISTS (SELECT 1 FROM exceptions WHERE location = ?1 AND sku = ?2 AND lot = ?3
+                        AND state = 'open')",
+        [&k.0, &k.1, &k.2],
+        |r| r.get(0),
+    )?)
+}
+
+fn strings2(store: &Store, sql: &str, param: &str) -> TestResult<Vec<(String, i64)>> {
+    let mut stmt = store.connection().prepare(sql)?;
+    let rows = stmt.query_map([param], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every property of a settled system.
+fn verify(server: &Store, terminals: &[&Store]) -> TestResult {
+    let conn = server.connection();
+    // The global sequence is gapless.
+    let (count, min, max): (i64, i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(MIN(ord), 0), COALESCE(MAX(ord), 0) FROM journal",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    ensure!(
+        count == max && (count == 0 || min == 1),
+        "server gseq not gapless: {count} rows, {min}..{max}"
+    );
+    let mut journal: HashMap<String, (String, i64, i64)> = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, terminal, seq, ord FROM journal")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            journal.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+    }
+    let mut rejected: HashMap<String, (String, i64)> = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, terminal, seq FROM rejected_events")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            rejected.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+        }
+    }
+    let mut problems: Vec<String> = Vec::new();
+    for bad in failed_checks(server)? {
+        problems.push(format!("server check {bad}"));
+    }
+    let server_balances = balances(server)?;
+    for t in terminals {
+        let name = t.terminal().to_string();
+        // Every event it recorded is on the server once, accepted or rejected, and the
+        // server holds nothing from it that it did not record.
+        let own = strings2(
+            t,
+            "SELECT id, seq FROM journal WHERE terminal = ?1 ORDER BY seq",
+            &name,
+        )?;
+        let answers: HashMap<String, (Option<i64>, Option<String>)> = {
+            let mut stmt = t
+                .connection()
+                .prepare("SELECT id, gseq, reason FROM sync_results")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, seq) in &own {
+            match (journal.get(id), rejected.get(id)) {
+                (Some((term, s, ord)), None) => {
+                    if *term != name || s != seq {
+                        problems.push(format!(
+                            "{name} seq {seq} ({id}) is on the server as {term} seq {s}"
+                        ));
+                    }
+                    if answers.get(id).map(|a| a.0) != Some(Some(*ord)) {
+                        problems.push(format!(
+                            "{name} seq {seq} ({id}) has gseq {ord} on the server but {:?} on the terminal",
+                            answers.get(id)
+                        ));
+                    }
+                }
+                (None, Some(_)) => {
+                    if answers.get(id).is_none_or(|a| a.1.is_none()) {
+                        problems.push(format!(
+                            "{name} seq {seq} ({id}) was rejected but the terminal does not know"
+                        ));
+                    }
+                }
+                (Some(_), Some(_)) => problems.push(format!(
+                    "{name} seq {seq} ({id}) is both accepted and rejected"
+                )),
+                (None, None) => problems.push(format!(
+                    "{name} seq {seq} ({id}) was lost: not on the server"
+                )),
+            }
+        }
+        let on_server = journal.values().filter(|v| v.0 == name).count()
+            + rejected.values().filter(|v| v.0 == name).count();
+        if on_server != own.len() {
+            problems.push(format!(
+                "the server holds {on_server} events of {name}, which recorded {}",
+                own.len()
+            ));
+        }
+        let pending = t.pending_count()?;
+        if pending != 0 {
+            problems.push(format!("{name} still has {pending} pending events"));
+        }
+        // It holds every event of the others since its snapshot, once (ids are UNIQUE).
+        let base: i64 = t
+            .meta("sync.bootstrapped")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let theirs: BTreeSet<String> =
+            strings2(t, "SELECT id, ord FROM journal WHERE terminal != ?1", &name)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+        let want: BTreeSet<String> = journal
+            .iter()
+            .filter(|(_, v)| v.2 > base && v.0 != name)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let missing: Vec<_> = want.difference(&theirs).take(5).collect();
+        let extra: Vec<_> = theirs.difference(&want).take(5).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            problems.push(format!(
+                "{name}'s events of others differ from the server's since gseq {base}: missing {missing:?}, extra {extra:?}"
+            ));
+        }
+        // Same balances, virtual locations included.
+        let d = diff(&balances(t)?, &server_balances);
+        if !d.is_empty() {
+            problems.push(format!(
+                "{name}'s balances differ from the server's in {} places (terminal vs server): {:?}",
+                d.len(),
+                d.iter().take(8).collect::<Vec<_>>()
+            ));
+        }
+        // Every check holds, except that a negative physical balance is fine where the
+        // server raised an exception for it (a terminal that bootstrapped after the
+        // exception does not have it: see `late_terminal_knows_what_the_others_pulled`).
+        for bad in failed_checks(t)? {
+            if !bad.starts_with("no_negative_physical") {
+                problems.push(format!("{name} check {bad}"));
+            }
+        }
+        let mut unknown_here = 0;
+        for (k, qty) in negative_physical(t)? {
+            if !open_exception(server, &k)? {
+                problems.push(format!(
+                    "{name}: {} holds {qty} of {} {:?} and the server raised no exception for it",
+                    k.0, k.1, k.2
+                ));
+            } else if !open_exception(t, &k)? {
+                unknown_here += 1;
+            }
+        }
+        if unknown_here > 0 {
+            eprintln!(
+                "note: {name} holds {unknown_here} negative balances the server raised exceptions for \
+                 before {name}'s snapshot; {name} does not have those exceptions"
+            );
+        }
+    }
+    ensure!(
+        problems.is_empty(),
+        "{} problems:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Convergence and exactly-once under faults
+
+struct Outcome {
+    moves: usize,
+    stats: Stats,
+    exceptions: i64,
+}
+
+/// Terminals make `moves` random movements, syncing at random through faulty links (and,
+/// if `late`, one more terminal joins half-way); then everyone settles and everything is
+/// verified.
+fn scenario(
+    seed: u64,
+    faults: Faults,
+    terminals: usize,
+    moves: usize,
+    late: bool,
+) -> TestResult<Outcome> {
+    let mut rng = Rng::new(seed);
+    let mut w = World::new(&mut rng, terminals, faults)?;
+    let mut made = 0;
+    let mut steps = 0;
+    while made < moves && steps < moves * 20 {
+        steps += 1;
+        if late && made == moves / 2 && w.terms.len() == terminals {
+            // One more terminal joins in the middle of the traffic.
+            w.add_terminal(&format!("T{}", terminals + 1), rng.fork(), faults)?;
+        }
+        let i = rng.below(w.terms.len());
+        if rng.chance(0.3) {
+            sync(&mut w.terms[i])?;
+        } else if random_move(&mut rng, &mut w.terms[i].store, &w.floor)? {
+            made += 1;
+        }
+    }
+    ensure!(
+        made == moves,
+        "only {made} of {moves} movements could be made in {steps} steps"
+    );
+    w.quiesce()?;
+    w.verify()?;
+    let exceptions: i64 =
+        w.server
+            .borrow()
+            .connection()
+            .query_row("SELECT COUNT(*) FROM exceptions", [], |r| r.get(0))?;
+    let stats = w.ledger.borrow().stats.clone();
+    Ok(Outcome {
+        moves: made,
+        stats,
+        exceptions,
+    })
+}
+
+#[test]
+fn terminals_converge_through_every_fault() -> TestResult {
+    let test = "terminals_converge_through_every_fault";
+    let seed = base_seed(test);
+    let started = std::time::Instant::now();
+    let o = seeded(test, seed, |s| scenario(s, Faults::all(), 3, 300, true))?;
+    eprintln!(
+        "{test}: {} moves, {} exceptions raised, {:?} in {:?}",
+        o.moves,
+        o.exceptions,
+        o.stats,
+        started.elapsed()
+    );
+    // The run must have exercised what it claims to.
+    let s = &o.stats;
+    ensure!(
+        s.dropped_requests > 0
+            && s.dropped_responses > 0
+            && s.duplicates > 0
+            && s.reorders > 0
+            && s.offline_periods > 0,
+        "seed {seed}: some fault never fired: {s:?}"
+    );
+    ensure!(
+        o.exceptions > 0,
+        "seed {seed}: no merge left a bin negative; the run proves less than it should"
+    );
+    Ok(())
+}
+
+const SEEDS: u64 = 10;
+
+/// Ten seeds of one fault kind alone; the fault must actually fire.
+fn exactly_once(test: &str, faults: Faults, fired: impl Fn(&Stats) -> usize) -> TestResult {
+    let base = base_seed(test);
+    let started = std::time::Instant::now();
+    let mut total = Stats::default();
+    for i in 0..SEEDS {
+        let o = seeded(test, base.wrapping_add(i), |s| {
+            scenario(s, faults, 3, 60, false)
+        })?;
+        total.add(&o.stats);
+    }
+    eprintln!(
+        "{test}: {SEEDS} seeds from {base} in {:?}: {total:?}",
+        started.elapsed()
+    );
+    ensure!(
+        fired(&total) > 0,
+        "{test}: the fault never fired in {SEEDS} seeds from {base}"
+    );
+    Ok(())
+}
+
+#[test]
+fn exactly_once_when_requests_are_lost() -> TestResult {
+    let f = Faults {
+        drop_request: 0.3,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_when_requests_are_lost", f, |s| {
+        s.dropped_requests
+    })
+}
+
+#[test]
+fn exactly_once_when_answers_are_lost() -> TestResult {
+    let f = Faults {
+        drop_response: 0.3,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_when_answers_are_lost", f, |s| {
+        s.dropped_responses
+    })
+}
+
+#[test]
+fn exactly_once_when_requests_arrive_twice() -> TestResult {
+    let f = Faults {
+        duplicate: 0.4,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_when_requests_arrive_twice", f, |s| {
+        s.duplicates
+    })
+}
+
+#[test]
+fn exactly_once_when_batches_arrive_out_of_order() -> TestResult {
+    let f = Faults {
+        reorder: 0.5,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_when_batches_arrive_out_of_order", f, |s| {
+        s.gap_conflicts
+    })
+}
+
+#[test]
+fn exactly_once_when_old_pushes_arrive_late() -> TestResult {
+    let f = Faults {
+        stale: 0.5,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_when_old_pushes_arrive_late", f, |s| {
+        s.stale_replays
+    })
+}
+
+#[test]
+fn exactly_once_through_offline_periods() -> TestResult {
+    let f = Faults {
+        offline: 0.15,
+        ..Faults::NONE
+    };
+    exactly_once("exactly_once_through_offline_periods", f, |s| {
+        s.offline_periods
+    })
+}
+
+#[test]
+fn exactly_once_under_all_faults_together() -> TestResult {
+    exactly_once(
+        "exactly_once_under_all_faults_together",
+        Faults::all(),
+        |s| {
+            s.dropped_requests
+                .min(s.dropped_responses)
+                .min(s.duplicates)
+                .min(s.gap_conflicts)
+                .min(s.stale_replays)
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Scripted scenarios
+
+/// A round that must succeed.
+fn sync_ok(t: &mut Term) -> TestResult<Round> {
+    sync(t)?.ok_or_else(|| format!("{}: unexpectedly offline", t.store.terminal()).into())
+}
+
+/// Rounds until one succeeds (the link may be faulty).
+fn sync_eventually(t: &mut Term) -> TestResult<Round> {
+    for _ in 0..100 {
+        if let Some(r) = sync(t)? {
+            return Ok(r);
+        }
+    }
+    Err(format!("{}: no round succeeded in 100 tries", t.store.terminal()).into())
+}
+
+fn stock_moved(sku: &str, from: &str, to: &str, qty: i64, reason: MoveReason) -> Event {
+    Event::StockMoved {
+        sku: sku.into(),
+        lot: String::new(),
+        from: from.into(),
+        to: to.into(),
+        qty,
+        reason,
+        receipt: None,
+    }
+}
+
+fn journal_has(store: &Store, id: &str) -> TestResult<bool> {
+    Ok(store.connection().query_row(
+        "SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// A movement by a user whose role may not record it (the picker receiving goods) is
+/// rejected with a reason, listed on the terminal, does not block the events after it,
+/// and never reaches other terminals. Its answer is lost and repeated on the way.
+#[test]
+fn rejected_event_is_reported_never_blocks_and_stays_home() -> TestResult {
+    let test = "rejected_event_is_reported_never_blocks_and_stays_home";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        sync_ok(&mut w.terms[1])?;
+        w.terms[0].link.faults = Faults {
+            drop_response: 0.5,
+            duplicate: 0.5,
+            ..Faults::NONE
+        };
+        let t1 = &mut w.terms[0].store;
+        // Bypass the menu: the picker records a receipt.
+        let bad = t1.record(
+            "1003",
+            &[stock_moved(
+                "SKU-10001",
+                "SUPPLIER",
+                "DOCK-01",
+                5,
+                MoveReason::Receipt,
+            )],
+        )?;
+        let good = t1.move_stock(
+            "1001",
+            &mv(
+                "SKU-10001",
+                "",
+                "SUPPLIER",
+                "DOCK-02",
+                7,
+                MoveReason::Receipt,
+            ),
+        )?;
+        let bad_id = bad[0].id.to_string();
+        let good_id = good[0].id.to_string();
+        sync_eventually(&mut w.terms[0])?;
+        let t1 = &mut w.terms[0].store;
+        ensure!(
+            t1.pending_count()? == 0,
+            "{} events still pending",
+            t1.pending_count()?
+        );
+        let rejected = t1.rejected_events()?;
+        ensure!(
+            rejected.len() == 1 && t1.rejected_count()? == 1,
+            "rejected on the terminal: {rejected:?}"
+        );
+        let r = &rejected[0];
+        ensure!(
+            r.id == bad_id && r.seq == bad[0].seq && r.user == "1003" && r.kind == "stock_moved",
+            "the wrong event is listed as rejected: {r:?}"
+        );
+        ensure!(
+            r.reason.contains("may not record a receipt movement"),
+            "the reason does not say why: {:?}",
+            r.reason
+        );
+        {
+            let server = w.server.borrow();
+            let reason: String = server.connection().query_row(
+                "SELECT reason FROM rejected_events WHERE terminal = 'T1' AND id = ?1",
+                [&bad_id],
+                |row| row.get(0),
+            )?;
+            ensure!(
+                reason == r.reason,
+                "server says {reason:?}, terminal {:?}",
+                r.reason
+            );
+            ensure!(
+                !journal_has(&server, &bad_id)?,
+                "the rejected event is in the server's journal"
+            );
+            ensure!(
+                journal_has(&server, &good_id)?,
+                "the event after the rejected one was not accepted"
+            );
+        }
+        // Later events are accepted too.
+        let later = t1.move_stock(
+            "1002",
+            &mv(
+                "SKU-10001",
+                "",
+                "DOCK-02",
+                "A-01-01-2",
+                7,
+                MoveReason::Putaway,
+            ),
+        )?;
+        sync_eventually(&mut w.terms[0])?;
+        ensure!(
+            journal_has(&w.server.borrow(), &later[0].id.to_string())?,
+            "the putaway was not accepted"
+        );
+        ensure!(
+            w.terms[0].store.rejected_count()? == 1,
+            "more rejections than the one"
+        );
+        // The other terminal gets the accepted events, never the rejected one.
+        sync_ok(&mut w.terms[1])?;
+        let t2 = &w.terms[1].store;
+        ensure!(!journal_has(t2, &bad_id)?, "the rejected event reached T2");
+        ensure!(
+            journal_has(t2, &good_id)?,
+            "T2 did not get the accepted receipt"
+        );
+        ensure!(
+            journal_has(t2, &later[0].id.to_string())?,
+            "T2 did not get the accepted putaway"
+        );
+        // And everyone agrees with the server, the terminal that made the rejected
+        // movement included.
+        w.quiesce()?;
+        w.verify()
+    })
+}
+
+/// A terminal that works before it ever reached the server keeps its events through the
+/// bootstrap: they stay pending, stay applied on top of the snapshot, and are pushed.
+#[test]
+fn bootstrap_keeps_pending_local_events() -> TestResult {
+    let test = "bootstrap_keeps_pending_local_events";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+        // The other terminal works and syncs meanwhile, so the server moves on.
+        sync_ok(&mut w.terms[0])?;
+        for _ in 0..20 {
+            random_move(&mut rng, &mut w.terms[0].store, &w.floor)?;
+        }
+        sync_ok(&mut w.terms[0])?;
+        // T9 knows the warehouse from a local import (no stock), and works offline.
+        let mut t9 = new_terminal(w.dir.path(), "T9")?;
+        t9.define_locations(
+            "system",
+            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
+        )?;
+        t9.define_items(
+            "system",
+            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
+        )?;
+        let mut moves = Vec::new();
+        moves.extend(t9.move_stock(
+            "1001",
+            &mv(
+                "SKU-10001",
+                "",
+                "SUPPLIER",
+                "DOCK-01",
+                12,
+                MoveReason::Receipt,
+            ),
+        )?);
+        moves.extend(t9.move_stock(
+            "1002",
+            &mv(
+                "SKU-10001",
+                "",
+                "DOCK-01",
+                "A-01-01-2",
+                5,
+                MoveReason::Putaway,
+            ),
+        )?);
+        moves.extend(t9.move_stock(
+            "1001",
+            &mv(
+                "SKU-10002",
+                "",
+                "SUPPLIER",
+                "DOCK-02",
+                3,
+                MoveReason::Receipt,
+            ),
+        )?);
+        let token = enrol_store(&w.server, &mut t9, "T9")?;
+        let pending = t9.pending_count()?;
+        let mut link = Faulty::new(&w.server, &token, rng.fork(), Faults::NONE, &w.ledger);
+        // The first round bootstraps, then its push is lost on the way.
+        link.lose_pushes = true;
+        w.terms.push(Term { store: t9, link });
+        let t9 = w.terms.len() - 1;
+        ensure!(
+            sync(&mut w.terms[t9])?.is_none(),
+            "the push should have been lost"
+        );
+        let t = &w.terms[t9].store;
+        ensure!(t.is_bootstrapped()?, "not bootstrapped");
+        ensure!(
+            t.pending_count()? == pending,
+            "pending went from {pending} to {}",
+            t.pending_count()?
+        );
+        for m in &moves {
+            ensure!(
+                journal_has(t, &m.id.to_string())?,
+                "the bootstrap discarded {m:?}"
+            );
+        }
+        // Its balances are the server's plus its own movements.
+        let mut want = balances(&w.server.borrow())?;
+        for (loc, sku, qty) in [
+            ("SUPPLIER", "SKU-10001", -12),
+            ("DOCK-01", "SKU-10001", 7),
+            ("A-01-01-2", "SKU-10001", 5),
+            ("SUPPLIER", "SKU-10002", -3),
+            ("DOCK-02", "SKU-10002", 3),
+        ] {
+            *want
+                .entry((loc.into(), sku.into(), String::new()))
+                .or_default() += qty;
+        }
+        want.retain(|_, q| *q != 0);
+        let d = diff(&balances(t)?, &want);
+        ensure!(
+            d.is_empty(),
+            "after the bootstrap, T9 vs server + own movements: {d:?}"
+        );
+        let bad = failed_checks(t)?;
+        ensure!(bad.is_empty(), "T9 after its bootstrap: {bad:?}");
+        // Then they are pushed: the movements accepted, the local reference data rejected.
+        w.terms[t9].link.lose_pushes = false;
+        sync_ok(&mut w.terms[t9])?;
+        for m in &moves {
+            ensure!(
+                journal_has(&w.server.borrow(), &m.id.to_string())?,
+                "{m:?} was not accepted"
+            );
+        }
+        w.quiesce()?;
+        w.verify()
+    })
+}
+
+/// A copy of a terminal's store records other events under the same sequence numbers:
+/// whichever pushes second gets a 409 and must be enrolled again; nothing pending is
+/// discarded, and the server keeps only the first.
+#[test]
+fn cloned_terminal_is_told_to_reenrol_and_keeps_its_events() -> TestResult {
+    let test = "cloned_terminal_is_told_to_reenrol_and_keeps_its_events";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        let receipt = |qty| {
+            mv(
+                "SKU-10003",
+                "",
+                "SUPPLIER",
+                "DOCK-01",
+                qty,
+                MoveReason::Receipt,
+            )
+        };
+        for q in 1..=3 {
+            w.terms[0].store.move_stock("1001", &receipt(q))?;
+        }
+        sync_ok(&mut w.terms[0])?;
+        // Two more, not pushed yet, then the store is copied.
+        for q in 4..=5 {
+            w.terms[0].store.move_stock("1001", &receipt(q))?;
+        }
+        let path = w.dir.path().join("T1-clone.db");
+        w.terms[0]
+            .store
+            .connection()
+            .execute("VACUUM INTO ?1", [path.to_string_lossy().as_ref()])?;
+        let mut clone = Store::open(&path, "whatever")?;
+        fast(&clone)?;
+        ensure!(
+            clone.terminal() == "T1",
+            "the clone is terminal {}",
+            clone.terminal()
+        );
+        ensure!(
+            clone.pending_count()? == 2,
+            "the clone has {} pending",
+            clone.pending_count()?
+        );
+        // Both go on working: same sequence numbers, different events.
+        for q in 6..=7 {
+            w.terms[0].store.move_stock("1001", &receipt(q))?;
+        }
+        for q in 8..=10 {
+            clone.move_stock("1001", &receipt(q))?;
+        }
+        let clone_pending = clone.pending(100)?;
+        sync_ok(&mut w.terms[0])?;
+        let head = w.server.borrow().head()?;
+        let token = w.terms[0].link.inner.token.clone();
+        let mut link = Local {
+            server: Rc::clone(&w.server),
+            token,
+        };
+        match client::round(&mut clone, &mut link) {
+            Err(SyncError::Reenroll) => {}
+            other => {
+                return Err(
+                    format!("the clone's push should need re-enrolment, got {other:?}").into(),
+                );
+            }
+        }
+        ensure!(
+            w.server.borrow().head()? == head,
+            "the refused push changed the server"
+        );
+        ensure!(
+            clone.pending(100)? == clone_pending,
+            "the clone lost pending events"
+        );
+        for e in &clone_pending[2..] {
+            ensure!(
+                !journal_has(&w.server.borrow(), &e.id)?,
+                "the clone's seq {} reached the server",
+                e.seq
+            );
+        }
+        // The original goes on as if nothing happened.
+        w.terms[0].store.move_stock("1001", &receipt(11))?;
+        w.quiesce()?;
+        w.verify()
+    })
+}
+
+/// A terminal offline for a whole shift records 1,500 events; on reconnect the backlog
+/// drains in batches of at most 500 (one answer lost on the way) and all converge.
+#[test]
+fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
+    let test = "a_shift_offline_drains_in_batches_of_at_most_500";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        sync_ok(&mut w.terms[1])?;
+        let bins: Vec<String> = w.floor.storage.iter().take(20).cloned().collect();
+        let skus = w.floor.skus.clone();
+        let mut recorded = 0;
+        while recorded < 1500 {
+            // 25 receipts, then 25 putaways of one unit of each, in one transaction each.
+            let batch: Vec<Move> = (0..25)
+                .map(|i| {
+                    mv(
+                        &skus[i % skus.len()],
+                        "",
+                        "SUPPLIER",
+                        "DOCK-01",
+                        2,
+                        MoveReason::Receipt,
+                    )
+                })
+                .collect();
+            recorded += w.terms[0].store.move_batch("1001", &batch)?.len();
+            let batch: Vec<Move> = (0..25)
+                .map(|i| {
+                    mv(
+                        &skus[i % skus.len()],
+                        "",
+                        "DOCK-01",
+                        &bins[rng.below(bins.len())],
+                        1,
+                        MoveReason::Putaway,
+                    )
+                })
+                .collect();
+            recorded += w.terms[0].store.move_batch("1002", &batch)?.len();
+            // The other terminal works online meanwhile.
+            if random_move(&mut rng, &mut w.terms[1].store, &w.floor)? && rng.chance(0.3) {
+                sync_ok(&mut w.terms[1])?;
+            }
+        }
+        ensure!(
+            w.terms[0].store.pending_count()? == 1500,
+            "{} pending",
+            w.terms[0].store.pending_count()?
+        );
+        // Back online; the answer to the second batch is lost.
+        let before = w.ledger.borrow().stats.pushes;
+        w.terms[0].link.lose_answer_of_push = Some(before + 2);
+        ensure!(
+            sync(&mut w.terms[0])?.is_none(),
+            "the second batch's answer should have been lost"
+        );
+        ensure!(
+            w.terms[0].store.pending_count()? == 1000,
+            "after one answered batch: {} pending",
+            w.terms[0].store.pending_count()?
+        );
+        sync_ok(&mut w.terms[0])?;
+        w.quiesce()?;
+        w.verify()?;
+        let sizes = w.ledger.borrow().stats.batch_sizes.clone();
+        ensure!(
+            sizes.iter().all(|n| *n <= MAX_BATCH),
+            "a push carried more than {MAX_BATCH}: {sizes:?}"
+        );
+        let full = sizes.iter().filter(|n| **n == MAX_BATCH).count();
+        ensure!(
+            full >= 4,
+            "expected at least 4 full batches (3 + the resend), got {full}: {sizes:?}"
+        );
+        Ok(())
+    })
+}
+
+/// Whatever a terminal learnt by pulling, a terminal bootstrapped later from a snapshot
+/// knows too: open exceptions, what was received on POs, open receipts, customer orders,
+/// RMAs.
+#[test]
+fn late_terminal_knows_what_the_others_pulled() -> TestResult {
+    let test = "late_terminal_knows_what_the_others_pulled";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        sync_ok(&mut w.terms[1])?;
+        {
+            let mut server = w.server.borrow_mut();
+            let orders = floorhand::import::orders(floorhand::demo::ORDERS_CSV.as_bytes())?;
+            server.define_orders("system", &orders)?;
+            let rmas = floorhand::import::rmas(floorhand::demo::RMAS_CSV.as_bytes())?;
+            server.define_rmas("system", &rmas)?;
+        }
+        // T1 receives 10 on PO-5002 line 1.
+        let t1 = &mut w.terms[0].store;
+        let receipt = t1.start_receipt("1001", "PO-5002", None)?;
+        t1.receive(
+            "1001",
+            &Receive {
+                receipt,
+                line: 1,
+                sku: "SKU-10099".into(),
+                lot: String::new(),
+                expiry: None,
+                qty: 10,
+                damaged: false,
+                to: "DOCK-01".into(),
+                approved_by: None,
+                sscc: None,
+                tolerance_pct: 10,
+                today: NaiveDate::from_ymd_opt(2026, 11, 21).ok_or("date")?,
+            },
+        )?;
+        // Both empty the same bin: the merge leaves it at -72 and the server raises it.
+        w.terms[0].store.move_stock(
+            "1007",
+            &mv(
+                "SKU-10021",
+                "",
+                "A-01-02-1",
+                "A-01-01-2",
+                72,
+                MoveReason::Transfer,
+            ),
+        )?;
+        w.terms[1].store.move_stock(
+            "1002",
+            &mv(
+                "SKU-10021",
+                "",
+                "A-01-02-1",
+                "A-01-01-3",
+                72,
+                MoveReason::Transfer,
+            ),
+        )?;
+        w.quiesce()?;
+        ensure!(
+            w.server.borrow().balance("A-01-02-1", "SKU-10021", "")? == -72,
+            "the merge did not go negative"
+        );
+        let raised: i64 = w.server.borrow().connection().query_row(
+            "SELECT COUNT(*) FROM exceptions WHERE location = 'A-01-02-1' AND state = 'open'",
+            [],
+            |r| r.get(0),
+        )?;
+        ensure!(raised == 1, "{raised} exceptions raised for A-01-02-1");
+        // T3 joins now.
+        w.add_terminal("T3", rng.fork(), Faults::NONE)?;
+        w.quiesce()?;
+        let mut differ = Vec::new();
+        for table in [
+            "items",
+            "gtins",
+            "locations",
+            "lots",
+            "balances",
+            "users",
+            "purchase_orders",
+            "po_lines",
+            "putaway_rules",
+            "exceptions",
+            "customer_orders",
+            "rmas",
+            "receipts",
+            "receipt_lines",
+            "discrepancies",
+        ] {
+            let t2 = dump(&w.terms[1].store, table)?;
+            let t3 = dump(&w.terms[2].store, table)?;
+            if t2 != t3 {
+                let only2: Vec<_> = t2.iter().filter(|r| !t3.contains(r)).take(3).collect();
+                let only3: Vec<_> = t3.iter().filter(|r| !t2.contains(r)).take(3).collect();
+                differ.push(format!(
+                    "{table}: T2 (pulled) has {} rows, T3 (bootstrapped) {}; only T2: {only2:?}; only T3: {only3:?}",
+                    t2.len(),
+                    t3.len()
+                ));
+            }
+        }
+        let checks = failed_checks(&w.terms[2].store)?;
+        ensure!(
+            differ.is_empty() && checks.is_empty(),
+            "T3, bootstrapped after the others, differs from T2:\n  {}\nT3's failed checks: {checks:?}",
+            differ.join("\n  ")
+        );
+        w.verify()
+    })
+}
+
+/// Every row of a table, as text, sorted.
+fn dump(store: &Store, table: &str) -> TestResult<Vec<String>> {
+    let mut stmt = store
+        .connection()
+        .prepare(&format!("SELECT * FROM {table}"))?;
+    let n = stmt.column_count();
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut cells = Vec::with_capacity(n);
+        for i in 0..n {
+            cells.push(match r.get_ref(i)? {
+                ValueRef::Null => "NULL".to_string(),
+                ValueRef::Integer(v) => v.to_string(),
+                ValueRef::Real(v) => v.to_string(),
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                ValueRef::Blob(b) => format!("{b:?}"),
+            });
+        }
+        out.push(cells.join("|"));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A server restored from a backup has lost events a terminal had confirmed: the terminal
+/// stops with ServerBehind, naming the first missing seq, and discards nothing.
+#[test]
+fn server_restored_from_backup_is_detected() -> TestResult {
+    let test = "server_restored_from_backup_is_detected";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        let receipt = |qty| {
+            mv(
+                "SKU-10003",
+                "",
+                "SUPPLIER",
+                "DOCK-01",
+                qty,
+                MoveReason::Receipt,
+            )
+        };
+        for q in 1..=2 {
+            w.terms[0].store.move_stock("1001", &receipt(q))?;
+        }
+        sync_ok(&mut w.terms[0])?;
+        let backup = w.dir.path().join("server-backup.db");
+        w.server
+            .borrow()
+            .connection()
+            .execute("VACUUM INTO ?1", [backup.to_string_lossy().as_ref()])?;
+        for q in 3..=5 {
+            w.terms[0].store.move_stock("1001", &receipt(q))?;
+        }
+        sync_ok(&mut w.terms[0])?;
+        let restored = Store::open(&backup, "server")?;
+        *w.server.borrow_mut() = restored;
+        w.terms[0].store.move_stock("1001", &receipt(6))?;
+        let t1 = &mut w.terms[0];
+        match client::round(&mut t1.store, &mut t1.link) {
+            Err(SyncError::ServerBehind { expected: 3 }) => {}
+            other => return Err(format!("expected ServerBehind from seq 3, got {other:?}").into()),
+        }
+        ensure!(
+            w.terms[0].store.pending_count()? == 1,
+            "the terminal dropped its pending event"
+        );
+        Ok(())
+    })
+}
+
+/// A revoked terminal is refused (401) and keeps its events; enrolled again under the
+/// same terminal id, it pushes them.
+#[test]
+fn revoked_terminal_keeps_its_events_and_can_be_enrolled_again() -> TestResult {
+    let test = "revoked_terminal_keeps_its_events_and_can_be_enrolled_again";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        // T2 joins after T1, so T1 pulls the server's event about it.
+        w.add_terminal("T2", rng.fork(), Faults::NONE)?;
+        sync_ok(&mut w.terms[1])?;
+        sync_ok(&mut w.terms[0])?;
+        w.server.borrow_mut().revoke_terminal("T1")?;
+        let moved = w.terms[0].store.move_stock(
+            "1001",
+            &mv(
+                "SKU-10003",
+                "",
+                "SUPPLIER",
+                "DOCK-01",
+                4,
+                MoveReason::Receipt,
+            ),
+        )?;
+        let t1 = &mut w.terms[0];
+        match client::round(&mut t1.store, &mut t1.link) {
+            Err(SyncError::Transport(TransportError::Unauthorized)) => {}
+            other => {
+                return Err(format!("a revoked terminal should be refused, got {other:?}").into());
+            }
+        }
+        ensure!(
+            w.terms[0].store.pending_count()? == 1,
+            "the refused terminal dropped its event"
+        );
+        let token = enrol_store(&w.server, &mut w.terms[0].store, "T1")
+            .map_err(|e| format!("enrolling T1's store again failed: {e}"))?;
+        w.terms[0].link.inner.token = token;
+        sync_ok(&mut w.terms[0])?;
+        ensure!(
+            journal_has(&w.server.borrow(), &moved[0].id.to_string())?,
+            "the event was not pushed"
+        );
+        w.quiesce()?;
+        w.verify()
+    })
+}
+
+/// A receipt against a PO made before the first round stays counted on that PO line
+/// through the bootstrap, as its movement stays counted in the balances.
+#[test]
+fn bootstrap_keeps_pending_receipts_on_their_po() -> TestResult {
+    let test = "bootstrap_keeps_pending_receipts_on_their_po";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 0, Faults::NONE)?;
+        let mut t9 = new_terminal(w.dir.path(), "T9")?;
+        t9.define_locations(
+            "system",
+            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
+        )?;
+        t9.define_items(
+            "system",
+            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
+        )?;
+        t9.define_purchase_orders(
+            "system",
+            &floorhand::import::purchase_orders(floorhand::demo::PURCHASE_ORDERS_CSV.as_bytes())?,
+        )?;
+        let receipt = t9.start_receipt("1001", "PO-5002", None)?;
+        t9.receive(
+            "1001",
+            &Receive {
+                receipt,
+                line: 1,
+                sku: "SKU-10099".into(),
+                lot: String::new(),
+                expiry: None,
+                qty: 10,
+                damaged: false,
+                to: "DOCK-01".into(),
+                approved_by: None,
+                sscc: None,
+                tolerance_pct: 10,
+                today: NaiveDate::from_ymd_opt(2026, 11, 21).ok_or("date")?,
+            },
+        )?;
+        let received = |s: &Store| -> TestResult<i64> {
+            let po = s.purchase_order("PO-5002")?.ok_or("no PO-5002")?;
+            Ok(po
+                .lines
+                .iter()
+                .find(|l| l.line == 1)
+                .map_or(-1, |l| l.received))
+        };
+        ensure!(
+            received(&t9)? == 10,
+            "before the bootstrap PO-5002 line 1 shows {}",
+            received(&t9)?
+        );
+        let token = enrol_store(&w.server, &mut t9, "T9")?;
+        let mut link = Faulty::new(&w.server, &token, rng.fork(), Faults::NONE, &w.ledger);
+        link.lose_pushes = true;
+        w.terms.push(Term { store: t9, link });
+        ensure!(
+            sync(&mut w.terms[0])?.is_none(),
+            "the push should have been lost"
+        );
+        let after_bootstrap = received(&w.terms[0].store)?;
+        w.terms[0].link.lose_pushes = false;
+        w.quiesce()?;
+        let (server, terminal) = (received(&w.server.borrow())?, received(&w.terms[0].store)?);
+        ensure!(
+            after_bootstrap == 10 && server == 10 && terminal == 10,
+            "PO-5002 line 1 received: {after_bootstrap} on T9 right after its bootstrap, then {terminal} on T9 \
+             and {server} on the server once synced; 10 everywhere expected"
+        );
+        w.verify()
+    })
+}
+
+/// The snapshot's balances are exactly the journal up to the snapshot's gseq, even while
+/// a terminal pushes on another connection (as the HTTP server's requests may).
+/// Otherwise a bootstrapped terminal counts the events in between twice: once in the
+/// snapshot's balances and once when it pulls them.
+#[test]
+fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = new_server(dir.path())?;
+    let (mut t1, token) = enrol(&server, dir.path(), "T1")?;
+    let mut link = Local {
+        server: Rc::clone(&server),
+        token,
+    };
+    client::round(&mut t1, &mut link)?;
+    let who = link.who().map_err(|e| e.to_string())?;
+    for _ in 0..12 {
+        let batch: Vec<Move> = (0..25)
+            .map(|_| {
+                mv(
+                    "SKU-10001",
+                    "",
+                    "SUPPLIER",
+                    "DOCK-01",
+                    1,
+                    MoveReason::Receipt,
+                )
+            })
+            .collect();
+        t1.move_batch("1001", &batch)?;
+    }
+    let events = t1.pending(usize::MAX)?;
+    drop(link);
+    drop(server);
+    let path = dir.path().join("server.db");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (pushed, snapshots) = std::thread::scope(|scope| {
+        let pusher = scope.spawn(|| -> Result<usize, String> {
+            let mut s = Store::open(&path, "server").map_err(|e| e.to_string())?;
+            let mut n = 0;
+            for chunk in events.chunks(3) {
+                n += s
+                    .push(&who, chunk, Utc::now())
+                    .map_err(|e| e.to_string())?
+                    .len();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(n)
+        });
+        let snapper = scope.spawn(|| -> Result<Vec<Snapshot>, String> {
+            let s = Store::open(&path, "server").map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                out.push(s.snapshot("WH1").map_err(|e| e.to_string())?);
+            }
+            Ok(out)
+        });
+        (pusher.join(), snapper.join())
+    });
+    let pushed = pushed.map_err(|_| "the pushing thread panicked")??;
+    let snapshots = snapshots.map_err(|_| "the snapshot thread panicked")??;
+    ensure!(
+        pushed == events.len(),
+        "pushed {pushed} of {}",
+        events.len()
+    );
+    // Replay the journal to each snapshot's gseq.
+    let server = Store::open(&path, "server")?;
+    let mut moves: Vec<(i64, Key, Key, i64)> = Vec::new();
+    {
+        let mut stmt = server
+            .connection()
+            .prepare("SELECT ord, payload FROM journal ORDER BY ord")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let payload: String = r.get(1)?;
+            if let Event::StockMoved {
+                sku,
+                lot,
+                from,
+                to,
+                qty,
+                ..
+            } = serde_json::from_str(&payload)?
+            {
+                moves.push((
+                    r.get(0)?,
+                    (from, sku.clone(), lot.clone()),
+                    (to, sku, lot),
+                    qty,
+                ));
+            }
+        }
+    }
+    let mut inconsistent = Vec::new();
+    for snap in &snapshots {
+        let mut want: BTreeMap<Key, i64> = BTreeMap::new();
+        for (_, from, to, qty) in moves.iter().filter(|m| m.0 <= snap.gseq) {
+            *want.entry(from.clone()).or_default() -= qty;
+            *want.entry(to.clone()).or_default() += qty;
+        }
+        want.retain(|_, q| *q != 0);
+        let got: BTreeMap<Key, i64> = snap
+            .balances
+            .iter()
+            .map(|b| ((b.location.clone(), b.sku.clone(), b.lot.clone()), b.qty))
+            .collect();
+        let d = diff(&got, &want);
+        if !d.is_empty() {
+            inconsistent.push(format!("gseq {}: {:?}", snap.gseq, d));
+        }
+    }
+    eprintln!(
+        "{} snapshots taken while {pushed} events were pushed",
+        snapshots.len()
+    );
+    ensure!(
+        inconsistent.is_empty(),
+        "{} of {} snapshots hold balances that are not the journal up to their gseq (snapshot vs replay), e.g. {}",
+        inconsistent.len(),
+        snapshots.len(),
+        inconsistent.first().map_or("", String::as_str)
+    );
+    Ok(())
+}
+
+/// A bootstrap loses no movement recorded at the same moment on another connection to
+/// the terminal's store (the TUI records while the sync worker bootstraps).
+#[test]
+fn bootstrap_loses_no_movement_recorded_meanwhile() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = new_server(dir.path())?;
+    let snapshot = server.borrow().snapshot("WH1")?;
+    for attempt in 0..10 {
+        let name = format!("T{attempt}");
+        let mut t = new_terminal(dir.path(), &name)?;
+        t.define_locations(
+            "system",
+            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
+        )?;
+        t.define_items(
+            "system",
+            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
+        )?;
+        let batch: Vec<Move> = (0..200)
+            .map(|_| {
+                mv(
+                    "SKU-10001",
+                    "",
+                    "SUPPLIER",
+                    "DOCK-01",
+                    1,
+                    MoveReason::Receipt,
+                )
+            })
+            .collect();
+        t.move_batch("1001", &batch)?;
+        enrol_store(&server, &mut t, &name)?;
+        let path = dir.path().join(format!("{name}.db"));
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let (booted, recorded) = std::thread::scope(|scope| {
+            let floor = scope.spawn(|| -> Result<usize, String> {
+                let mut s = Store::open(&path, "?").map_err(|e| e.to_string())?;
+                let m = mv(
+                    "SKU-10002",
+                    "",
+                    "SUPPLIER",
+                    "DOCK-02",
+                    1,
+                    MoveReason::Receipt,
+                );
+                let mut n = 0;
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    s.move_stock("1001", &m).map_err(|e| e.to_string())?;
+                    n += 1;
+                    // A floor pace (a scan every millisecond is already far beyond one):
+                    // a writer in a tight loop would starve SQLite's other writer, which
+                    // is not what this test is about.
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Ok(n)
+            });
+            // Let the floor get going before the bootstrap starts.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while t.pending_count().unwrap_or(0) < 205 && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            let booted = t.bootstrap(&snapshot).map_err(|e| e.to_string());
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            (booted, floor.join())
+        });
+        booted?;
+        let recorded = recorded.map_err(|_| "the floor thread panicked")??;
+        let bad = failed_checks(&t)?;
+        ensure!(
+            bad.is_empty(),
+            "attempt {attempt}: after a bootstrap while {recorded} movements were recorded on another connection, \
+             {name} fails: {bad:?}"
+        );
+    }
+    Ok(())
+}
+
+/// A receipt started before a terminal's snapshot and continued after it: the terminal
+/// pulls the later scans like any event and keeps syncing.
+#[test]
+fn late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot() -> TestResult {
+    let test = "late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot";
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+        sync_ok(&mut w.terms[0])?;
+        let scan = |receipt: &str| Receive {
+            receipt: receipt.to_string(),
+            line: 1,
+            sku: "SKU-10099".into(),
+            lot: String::new(),
+            expiry: None,
+            qty: 6,
+            damaged: false,
+            to: "DOCK-01".into(),
+            approved_by: None,
+            sscc: None,
+            tolerance_pct: 10,
+            today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default(),
+        };
+        let receipt = w.terms[0].store.start_receipt("1001", "PO-5002", None)?;
+        w.terms[0].store.receive("1001", &scan(&receipt))?;
+        sync_ok(&mut w.terms[0])?;
+        // T2 joins mid-receipt, then T1 scans more of it.
+        w.add_terminal("T2", rng.fork(), Faults::NONE)?;
+        sync_ok(&mut w.terms[1])?;
+        w.terms[0].store.receive("1001", &scan(&receipt))?;
+        sync_ok(&mut w.terms[0])?;
+        match sync(&mut w.terms[1]) {
+            Ok(_) => {}
+            Err(e) => {
+                return Err(format!(
+                    "T2 cannot pull T1's scan of receipt {receipt}, started before T2's snapshot: {e}"
+                )
+                .into());
+            }
+        }
+        w.quiesce()?;
+        w.verify()
+    })
+}

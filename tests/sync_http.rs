@@ -1,0 +1,735 @@
+//! Sync over real HTTP with the real binary: `floorhand serve` is killed with SIGKILL while
+//! terminals push, restarted on the same port and store, and afterwards every terminal
+//! event is in the server's journal exactly once and everyone holds the same balances.
+//!
+//! Seeded: the test prints its seed; `FLOORHAND_SYNC_SEED=<seed>` replays the same
+//! schedule (which terminal moves what, when the server dies; the exact instant a kill
+//! lands still depends on timing).
+
+#![cfg(unix)]
+
+use floorhand::domain::{LocationRole, MoveReason};
+use floorhand::store::{Move, StockFilter, Store, StoreError};
+use floorhand::sync::client::{self, Http, Round, SyncError, TransportError};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(format!($($arg)+).into());
+        }
+    };
+}
+
+const SEED_VAR: &str = "FLOORHAND_SYNC_SEED";
+const TERMINALS: usize = 3;
+/// The server is killed at least this many times ...
+const MIN_KILLS: usize = 10;
+/// ... and until this many kills took the answer of a committed push, or this many kills.
+const LOST_ANSWERS: usize = 3;
+const MAX_KILLS: usize = 60;
+/// A kill lands up to this long after a push was seen starting.
+const MAX_KILL_DELAY_MICROS: usize = 20_000;
+const SIGKILL: i32 = 9;
+
+fn base_seed(test: &str) -> u64 {
+    let seed = std::env::var(SEED_VAR)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("{test}: seed {seed} (replay with {SEED_VAR}={seed})");
+    seed
+}
+
+/// SplitMix64, as in `tests/sync.rs`.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1).max(1) as usize) as i64
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
+        v.get(self.below(v.len()))
+    }
+
+    fn fork(&mut self) -> Self {
+        Self::new(self.next())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The binary
+
+/// `floorhand` with its data and config directories inside the test's directory.
+fn floorhand(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_floorhand"));
+    c.args(args)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("FLOORHAND_CONFIG", dir.join("none.toml"))
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("FLOORHAND_DB")
+        .env_remove("FLOORHAND_SERVER_STORE")
+        .env_remove("FLOORHAND_LISTEN");
+    c
+}
+
+fn admin(dir: &Path, store: &Path, args: &[&str]) -> TestResult<String> {
+    let store = store.to_string_lossy().into_owned();
+    let mut all = vec!["server", "--store", store.as_str()];
+    all.extend_from_slice(args);
+    let out = floorhand(dir, &all).output()?;
+    ensure!(
+        out.status.success(),
+        "floorhand {all:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A running `floorhand serve`; killed when dropped.
+struct Server {
+    child: Option<Child>,
+    dir: PathBuf,
+    store: PathBuf,
+    listen: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    /// `serve` prints the address it was asked for, not the one it bound, so the port is
+    /// chosen here: one the OS has just handed out.
+    fn start(dir: &Path, store: &Path) -> TestResult<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut s = Self {
+            child: None,
+            dir: dir.to_path_buf(),
+            store: store.to_path_buf(),
+            listen: format!("127.0.0.1:{port}"),
+            agent: ureq::Agent::new_with_config(
+                ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(2)))
+                    .build(),
+            ),
+        };
+        s.restart()?;
+        Ok(s)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.listen)
+    }
+
+    /// Start the binary (again) on the same port and store; wait until it answers.
+    fn restart(&mut self) -> TestResult {
+        let store = self.store.to_string_lossy().into_owned();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("serve.log"))?;
+        let child = floorhand(
+            &self.dir,
+            &["serve", "--store", &store, "--listen", &self.listen],
+        )
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let up = self
+                .agent
+                .get(format!("{}/v1/health", self.url()))
+                .call()
+                .is_ok_and(|r| r.status().as_u16() == 200);
+            if up {
+                return Ok(());
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                return Err(
+                    format!("floorhand serve exited at start: {status}; see serve.log").into(),
+                );
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "floorhand serve did not answer within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) -> TestResult {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?; // SIGKILL
+            let status = child.wait()?;
+            ensure!(
+                status.signal() == Some(SIGKILL) || status.code().is_some(),
+                "unexpected end of the server: {status}"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Terminals
+
+struct Term {
+    store: Store,
+    http: Http,
+}
+
+fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReason) -> Move {
+    Move {
+        sku: sku.into(),
+        lot: lot.into(),
+        expiry: None,
+        from: from.into(),
+        to: to.into(),
+        qty,
+        reason,
+    }
+}
+
+struct Floor {
+    docks: Vec<String>,
+    storage: Vec<String>,
+    packs: Vec<String>,
+    skus: Vec<String>,
+}
+
+fn floor(store: &Store) -> TestResult<Floor> {
+    let mut f = Floor {
+        docks: Vec::new(),
+        storage: Vec::new(),
+        packs: Vec::new(),
+        skus: Vec::new(),
+    };
+    for l in store.locations()? {
+        match l.role {
+            LocationRole::Dock => f.docks.push(l.code),
+            LocationRole::Storage if l.capacity.is_none() => f.storage.push(l.code),
+            LocationRole::Pack => f.packs.push(l.code),
+            _ => {}
+        }
+    }
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT sku FROM items WHERE lot_tracked = 0 ORDER BY sku LIMIT 12")?;
+    f.skus = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ensure!(
+        !f.docks.is_empty() && !f.storage.is_empty() && !f.packs.is_empty() && !f.skus.is_empty(),
+        "the demo warehouse lacks docks, bins, pack stations or plain items"
+    );
+    Ok(f)
+}
+
+/// One random movement the terminal's own stock allows, biased to a few hot bins so
+/// that terminals collide; `false` when the terminal refused it.
+fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bool> {
+    let rows = store.stock(&StockFilter::default())?;
+    let source = |rng: &mut Rng, roles: &[LocationRole]| {
+        let candidates: Vec<_> = rows
+            .iter()
+            .filter(|r| r.qty > 0 && roles.contains(&r.role))
+            .collect();
+        let hot = candidates.len().min(6);
+        let i = if rng.chance(0.7) {
+            rng.below(hot)
+        } else {
+            rng.below(candidates.len())
+        };
+        candidates.get(i).map(|r| (*r).clone())
+    };
+    let amount = |rng: &mut Rng, have: i64| {
+        if rng.chance(0.5) {
+            have
+        } else {
+            rng.range(1, have)
+        }
+    };
+    let roll = rng.below(100);
+    let (user, m) = if roll < 25 {
+        let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
+            return Ok(false);
+        };
+        (
+            "1001",
+            mv(
+                sku,
+                "",
+                "SUPPLIER",
+                dock,
+                rng.range(1, 24),
+                MoveReason::Receipt,
+            ),
+        )
+    } else if roll < 45 {
+        let (Some(r), Some(to)) = (source(rng, &[LocationRole::Dock]), rng.pick(&floor.storage))
+        else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1002",
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Putaway),
+        )
+    } else if roll < 75 {
+        let roles = [LocationRole::Storage, LocationRole::PickFace];
+        let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.storage)) else {
+            return Ok(false);
+        };
+        if *to == r.location {
+            return Ok(false);
+        }
+        let qty = amount(rng, r.qty);
+        (
+            "1007",
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Transfer),
+        )
+    } else if roll < 90 {
+        let roles = [LocationRole::Storage, LocationRole::PickFace];
+        let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.packs)) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1003",
+            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Pick),
+        )
+    } else {
+        let Some(r) = source(rng, &[LocationRole::Pack]) else {
+            return Ok(false);
+        };
+        let qty = amount(rng, r.qty);
+        (
+            "1004",
+            mv(
+                &r.sku,
+                &r.lot,
+                &r.location,
+                "CUSTOMER",
+                qty,
+                MoveReason::Ship,
+            ),
+        )
+    };
+    match store.move_stock(user, &m) {
+        Ok(_) => Ok(true),
+        Err(StoreError::Rejected(_)) => Ok(false),
+        Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
+    }
+}
+
+/// What the pushing thread saw.
+#[derive(Debug, Default)]
+struct Seen {
+    rounds: usize,
+    ok: usize,
+    offline: usize,
+    /// Rounds that failed while the terminal had events to push.
+    cut_with_pending: usize,
+    /// Of those, the ones whose push the server had committed: the kill took the answer.
+    committed_unanswered: usize,
+    unavailable: usize,
+    moves: usize,
+}
+
+/// One round: `Ok(None)` when the server could not be reached or answered mid-way (it
+/// is being killed), an error for anything else.
+fn round(t: &mut Term, seen: &mut Seen, server: &Path) -> Result<Option<Round>, String> {
+    seen.rounds += 1;
+    let first = t.store.pending(1).map_err(|e| e.to_string())?;
+    match client::round(&mut t.store, &mut t.http) {
+        Ok(r) => {
+            seen.ok += 1;
+            Ok(Some(r))
+        }
+        Err(SyncError::Transport(TransportError::Offline(_))) => {
+            seen.offline += 1;
+            if let Some(e) = first.first() {
+                seen.cut_with_pending += 1;
+                // Still pending here, yet on the server: its answer was lost.
+                let pending = t.store.pending(1).map_err(|e| e.to_string())?;
+                if pending.first().is_some_and(|p| p.id == e.id) && on_server(server, &e.id)? {
+                    seen.committed_unanswered += 1;
+                }
+            }
+            Ok(None)
+        }
+        Err(SyncError::Transport(TransportError::Refused { status: 503, .. })) => {
+            seen.unavailable += 1;
+            Ok(None)
+        }
+        Err(e) => Err(format!("{}: sync failed: {e}", t.store.terminal())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The test
+
+#[test]
+fn server_killed_mid_push_loses_and_repeats_nothing() -> TestResult {
+    let test = "server_killed_mid_push_loses_and_repeats_nothing";
+    let seed = base_seed(test);
+    run(seed).map_err(|e| {
+        format!("{test} failed with seed {seed} (replay with {SEED_VAR}={seed}): {e}").into()
+    })
+}
+
+fn run(seed: u64) -> TestResult {
+    let started = Instant::now();
+    let mut rng = Rng::new(seed);
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let store_path = dir.join("server.db");
+    admin(dir, &store_path, &["init", "--demo"])?;
+    let mut codes = Vec::new();
+    for i in 1..=TERMINALS {
+        let out = admin(
+            dir,
+            &store_path,
+            &["enroll", &format!("T{i}"), "--site", "WH1"],
+        )?;
+        let code = out
+            .lines()
+            .nth(2)
+            .map(str::trim)
+            .ok_or_else(|| format!("no code in {out:?}"))?;
+        codes.push(code.to_string());
+    }
+    let mut server = Server::start(dir, &store_path)?;
+    let url = server.url();
+    let mut terms = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let name = format!("T{}", i + 1);
+        let mut store = Store::open(&dir.join(format!("{name}.db")), &name)?;
+        // Terminals are not the ones killed here; spare them the fsyncs.
+        store
+            .connection()
+            .pragma_update(None, "synchronous", "OFF")?;
+        let e = client::enroll(&mut store, &url, code)?;
+        ensure!(e.terminal == name, "enrolled as {}", e.terminal);
+        let mut t = Term {
+            store,
+            http: Http::new(&url, &e.token),
+        };
+        let r = client::round(&mut t.store, &mut t.http)?;
+        ensure!(r.bootstrapped, "{name} did not bootstrap");
+        terms.push(t);
+    }
+    let floor = floor(&terms[0].store)?;
+
+    // A thread keeps the terminals working and pushing; this one kills the server.
+    let pushes = AtomicUsize::new(0);
+    let lost_answers = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut worker_rng = rng.fork();
+    let (terms, seen, kills) =
+        std::thread::scope(|scope| -> TestResult<(Vec<Term>, Seen, usize)> {
+            let worker = scope.spawn(|| -> Result<(Vec<Term>, Seen), String> {
+                let mut terms = terms;
+                let mut seen = Seen::default();
+                let rng = &mut worker_rng;
+                while !stop.load(Ordering::SeqCst) && seen.rounds < 20_000 {
+                    let i = rng.below(terms.len());
+                    for _ in 0..rng.range(1, 25) {
+                        if random_move(rng, &mut terms[i].store, &floor)
+                            .map_err(|e| e.to_string())?
+                        {
+                            seen.moves += 1;
+                        }
+                    }
+                    pushes.fetch_add(1, Ordering::SeqCst);
+                    round(&mut terms[i], &mut seen, &store_path)?;
+                    lost_answers.store(seen.committed_unanswered, Ordering::SeqCst);
+                }
+                Ok((terms, seen))
+            });
+            let mut kills = 0;
+            let outcome = (|| -> TestResult {
+                while kills < MAX_KILLS
+                    && (kills < MIN_KILLS || lost_answers.load(Ordering::SeqCst) < LOST_ANSWERS)
+                {
+                    // Let a few rounds through, then kill while the next one is under way.
+                    let target = pushes.load(Ordering::SeqCst) + 1 + rng.below(4);
+                    wait_for(&pushes, target, &worker)?;
+                    std::thread::sleep(Duration::from_micros(
+                        rng.below(MAX_KILL_DELAY_MICROS + 1) as u64
+                    ));
+                    server.kill()?;
+                    kills += 1;
+                    // Some rounds find it down.
+                    let target = pushes.load(Ordering::SeqCst) + rng.below(3);
+                    wait_for(&pushes, target, &worker)?;
+                    server.restart()?;
+                }
+                let target = pushes.load(Ordering::SeqCst) + 3;
+                wait_for(&pushes, target, &worker)
+            })();
+            stop.store(true, Ordering::SeqCst);
+            let joined = worker.join().map_err(|_| "the pushing thread panicked")?;
+            outcome?;
+            let (terms, seen) = joined?;
+            Ok((terms, seen, kills))
+        })?;
+    let mut terms = terms;
+    eprintln!("{kills} kills; the pushing thread saw {seen:?}");
+
+    // Everyone syncs until nothing moves.
+    let mut quiet = false;
+    let mut settle = Seen::default();
+    for _ in 0..30 {
+        quiet = true;
+        for t in &mut terms {
+            match round(t, &mut settle, &store_path)? {
+                Some(r) => quiet &= r.pushed == 0 && r.pulled == 0 && t.store.pending_count()? == 0,
+                None => quiet = false,
+            }
+        }
+        if quiet {
+            break;
+        }
+    }
+    ensure!(
+        quiet,
+        "the terminals did not settle in 30 passes: {settle:?}"
+    );
+    server.kill()?;
+    let server = Store::open(&store_path, "server")?;
+    let stores: Vec<&Store> = terms.iter().map(|t| &t.store).collect();
+    verify(&server, &stores)?;
+    eprintln!(
+        "{} movements, server head {}, {:?}",
+        seen.moves,
+        server.head()?,
+        started.elapsed()
+    );
+    ensure!(
+        seen.committed_unanswered > 0,
+        "in {kills} kills no push was committed and its answer lost: the kills proved little"
+    );
+    Ok(())
+}
+
+/// Whether the server's store holds the event (read on a connection of our own; the
+/// server may be running or dead).
+fn on_server(server: &Path, id: &str) -> Result<bool, String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(server, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| e.to_string())?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Poll until the worker has started `target` rounds (or has stopped).
+fn wait_for(
+    pushes: &AtomicUsize,
+    target: usize,
+    worker: &std::thread::ScopedJoinHandle<'_, Result<(Vec<Term>, Seen), String>>,
+) -> TestResult {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pushes.load(Ordering::SeqCst) < target {
+        ensure!(!worker.is_finished(), "the pushing thread stopped early");
+        ensure!(
+            Instant::now() < deadline,
+            "the pushing thread made no progress for 60 s"
+        );
+        std::thread::yield_now();
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// What must hold afterwards
+
+type Key = (String, String, String);
+
+fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
+    let rows = store.stock(&StockFilter {
+        include_virtual: true,
+        ..StockFilter::default()
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.qty != 0)
+        .map(|r| ((r.location, r.sku, r.lot), r.qty))
+        .collect())
+}
+
+fn verify(server: &Store, terminals: &[&Store]) -> TestResult {
+    let conn = server.connection();
+    let mut problems = Vec::new();
+    let (count, min, max): (i64, i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(MIN(ord), 0), COALESCE(MAX(ord), 0) FROM journal",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if count != max || (count > 0 && min != 1) {
+        problems.push(format!(
+            "server gseq not gapless: {count} rows, {min}..{max}"
+        ));
+    }
+    let mut journal: HashMap<String, (String, i64, i64)> = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, terminal, seq, ord FROM journal")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            journal.insert(r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+    }
+    let rejected: i64 = conn.query_row("SELECT COUNT(*) FROM rejected_events", [], |r| r.get(0))?;
+    if rejected != 0 {
+        problems.push(format!(
+            "the server rejected {rejected} events; none were expected"
+        ));
+    }
+    for c in server.check()?.checks.into_iter().filter(|c| !c.ok) {
+        problems.push(format!("server check {}: {:?}", c.name, c.violations));
+    }
+    let server_balances = balances(server)?;
+    for t in terminals {
+        let name = t.terminal().to_string();
+        let mut own: Vec<(String, i64, Option<i64>)> = Vec::new();
+        {
+            let mut stmt = t.connection().prepare(
+                "SELECT j.id, j.seq, r.gseq FROM journal j LEFT JOIN sync_results r ON r.id = j.id
+                 WHERE j.terminal = ?1 ORDER BY j.seq",
+            )?;
+            let mut rows = stmt.query([&name])?;
+            while let Some(r) = rows.next()? {
+                own.push((r.get(0)?, r.get(1)?, r.get(2)?));
+            }
+        }
+        for (id, seq, gseq) in &own {
+            match journal.get(id) {
+                None => problems.push(format!(
+                    "{name} seq {seq} ({id}) was lost: not on the server"
+                )),
+                Some((term, s, ord)) => {
+                    if *term != name || s != seq || *gseq != Some(*ord) {
+                        problems.push(format!(
+                            "{name} seq {seq} ({id}, gseq {gseq:?} here) is on the server as {term} seq {s} gseq {ord}"
+                        ));
+                    }
+                }
+            }
+        }
+        let on_server = journal.values().filter(|v| v.0 == name).count();
+        if on_server != own.len() {
+            problems.push(format!(
+                "the server holds {on_server} events of {name}, which recorded {}",
+                own.len()
+            ));
+        }
+        let base: i64 = t
+            .meta("sync.bootstrapped")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let theirs: BTreeSet<String> = {
+            let mut stmt = t
+                .connection()
+                .prepare("SELECT id FROM journal WHERE terminal != ?1")?;
+            let rows = stmt.query_map([&name], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let want: BTreeSet<String> = journal
+            .iter()
+            .filter(|(_, v)| v.2 > base && v.0 != name)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if theirs != want {
+            problems.push(format!(
+                "{name} holds {} events of others, the server {} since gseq {base}",
+                theirs.len(),
+                want.len()
+            ));
+        }
+        let mine = balances(t)?;
+        let keys: BTreeSet<&Key> = mine.keys().chain(server_balances.keys()).collect();
+        let d: Vec<String> = keys
+            .into_iter()
+            .filter(|k| mine.get(*k) != server_balances.get(*k))
+            .take(8)
+            .map(|k| format!("{k:?}: {:?} vs {:?}", mine.get(k), server_balances.get(k)))
+            .collect();
+        if !d.is_empty() {
+            problems.push(format!(
+                "{name}'s balances differ from the server's (terminal vs server): {d:?}"
+            ));
+        }
+        // Every terminal bootstrapped before any exception was raised, so it pulled them
+        // all: negative bins are covered on the terminals too.
+        for c in t.check()?.checks.into_iter().filter(|c| !c.ok) {
+            problems.push(format!("{name} check {}: {:?}", c.name, c.violations));
+        }
+    }
+    ensure!(
+        problems.is_empty(),
+        "{} problems:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+    Ok(())
+}
