@@ -4,9 +4,10 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use color_eyre::Result;
 use color_eyre::eyre::{WrapErr, bail, eyre};
 use floorhand::config::{Config, Paths};
-use floorhand::domain::{Role, gs1, scan};
+use floorhand::domain::{gs1, scan};
+use floorhand::server::admin;
 use floorhand::store::{NewUser, SYSTEM_USER, StockFilter, Store};
-use floorhand::{demo, import, tui};
+use floorhand::{demo, tui};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -340,42 +341,21 @@ fn print_logins() {
 fn import_file(store: &mut Store, what: ImportKind, file: &Path) -> Result<ExitCode> {
     let reader =
         std::fs::File::open(file).wrap_err_with(|| format!("cannot read {}", file.display()))?;
-    let fail = |e: import::ImportError| eyre!("{}: {e}. Nothing was imported", file.display());
-    let n = match what {
-        ImportKind::Items => {
-            let items = import::items(reader).map_err(fail)?;
-            store.define_items(SYSTEM_USER, &items)?;
-            items.len()
-        }
-        ImportKind::Locations => {
-            let locations = import::locations(reader).map_err(fail)?;
-            store.define_locations(SYSTEM_USER, &locations)?;
-            locations.len()
-        }
-        ImportKind::Users => {
-            let users = import::users(reader).map_err(fail)?;
-            store.add_users(SYSTEM_USER, &users)?;
-            users.len()
-        }
-        ImportKind::PurchaseOrders => {
-            let orders = import::purchase_orders(reader).map_err(fail)?;
-            store.define_purchase_orders(SYSTEM_USER, &orders)?;
-            orders.len()
-        }
-        ImportKind::PutawayRules => {
-            let rules = import::putaway_rules(reader).map_err(fail)?;
-            store.define_putaway_rules(SYSTEM_USER, &rules)?;
-            rules.len()
-        }
+    let kind = match what {
+        ImportKind::Items => admin::ImportKind::Items,
+        ImportKind::Locations => admin::ImportKind::Locations,
+        ImportKind::Users => admin::ImportKind::Users,
+        ImportKind::PurchaseOrders => admin::ImportKind::PurchaseOrders,
+        ImportKind::PutawayRules => admin::ImportKind::PutawayRules,
     };
-    let what = match what {
-        ImportKind::Items => "items",
-        ImportKind::Locations => "locations",
-        ImportKind::Users => "users",
-        ImportKind::PurchaseOrders => "purchase orders",
-        ImportKind::PutawayRules => "putaway rules",
-    };
-    println!("imported {n} {what}");
+    let n = admin::import(
+        store,
+        SYSTEM_USER,
+        kind,
+        reader,
+        &file.display().to_string(),
+    )?;
+    println!("imported {n} {}", kind.label());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -553,17 +533,7 @@ fn users(store: &mut Store, command: UsersCommand) -> Result<ExitCode> {
             roles,
             pin,
         } => {
-            let roles = roles
-                .iter()
-                .map(|r| {
-                    Role::parse(r).ok_or_else(|| {
-                        eyre!(
-                            "{r:?} is not a role; roles are {}",
-                            Role::ALL.map(|x| x.as_str()).join(", ")
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let roles = admin::parse_roles(&roles)?;
             let pin = match pin {
                 Some(p) => p,
                 None => {
@@ -573,53 +543,24 @@ fn users(store: &mut Store, command: UsersCommand) -> Result<ExitCode> {
                     line.trim().to_string()
                 }
             };
-            store.add_users(
-                SYSTEM_USER,
-                &[NewUser {
-                    badge: badge.clone(),
-                    name,
-                    roles,
-                    pin,
-                }],
-            )?;
+            let user = NewUser {
+                badge: badge.clone(),
+                name,
+                roles,
+                pin,
+            };
+            admin::add_user(store, SYSTEM_USER, &user)?;
             println!("user {badge} saved");
         }
         UsersCommand::List { json } => {
             let users = store.users()?;
             if json {
-                let v: Vec<_> = users
-                    .iter()
-                    .map(|u| {
-                        serde_json::json!({
-                            "badge": u.user.badge,
-                            "name": u.user.name,
-                            "roles": u.user.roles,
-                            "disabled": u.user.disabled,
-                            "locked": u.locked,
-                            "failed_attempts": u.failed_attempts,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&admin::users_json(&users))?
+                );
             } else {
-                println!("{:<8} {:<24} {:<22} state", "badge", "name", "roles");
-                for u in &users {
-                    let state = if u.user.disabled {
-                        "disabled".to_string()
-                    } else if u.locked {
-                        "LOCKED".to_string()
-                    } else if u.failed_attempts > 0 {
-                        format!("{} failed PINs", u.failed_attempts)
-                    } else {
-                        "active".to_string()
-                    };
-                    println!(
-                        "{:<8} {:<24} {:<22} {state}",
-                        u.user.badge,
-                        u.user.name,
-                        u.user.roles_label()
-                    );
-                }
+                print!("{}", admin::users_table(&users));
             }
         }
         UsersCommand::Unlock { badge } => {
@@ -806,7 +747,6 @@ fn serve(listen: &str, store: &Path, data_dir: &Path) -> Result<ExitCode> {
 }
 
 fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
-    use floorhand::server::admin;
     if let ServerCommand::Init { demo: with_demo } = command {
         let done = admin::init(path, with_demo)?;
         println!(
@@ -862,6 +802,7 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
                 };
                 admin::add_user(
                     &mut store,
+                    admin::ADMIN_USER,
                     &NewUser {
                         badge: badge.clone(),
                         name,
@@ -894,7 +835,13 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
             let reader = std::fs::File::open(&file)
                 .wrap_err_with(|| format!("cannot read {}", file.display()))?;
             let kind = admin::ImportKind::from(what);
-            let n = admin::import(&mut store, kind, reader, &file.display().to_string())?;
+            let n = admin::import(
+                &mut store,
+                admin::ADMIN_USER,
+                kind,
+                reader,
+                &file.display().to_string(),
+            )?;
             println!("imported {n} {}", kind.label());
         }
         ServerCommand::Terminals { json } => {

@@ -172,8 +172,9 @@ pub fn enroll(
     })
 }
 
-/// Add a user, or replace one with the same badge (which also enables it again).
-pub fn add_user(store: &mut Store, user: &NewUser) -> Result<()> {
+/// Add a user, or replace one with the same badge (which also enables it again),
+/// recorded as `by`.
+pub fn add_user(store: &mut Store, by: &str, user: &NewUser) -> Result<()> {
     if user.roles.is_empty() {
         return Err(AdminError::Refused(format!(
             "badge {}: give at least one role",
@@ -182,7 +183,7 @@ pub fn add_user(store: &mut Store, user: &NewUser) -> Result<()> {
     }
     crate::domain::auth::validate_pin(&user.pin)
         .map_err(|e| AdminError::Refused(format!("badge {}: {e}", user.badge)))?;
-    store.add_users(ADMIN_USER, std::slice::from_ref(user))?;
+    store.add_users(by, std::slice::from_ref(user))?;
     Ok(())
 }
 
@@ -287,10 +288,16 @@ impl ImportKind {
     }
 }
 
-/// Import one CSV file: every row is checked first, then everything is recorded in one
-/// transaction, or nothing is. `file` names the file in errors. Returns how many records
-/// (items, orders, ...) were imported.
-pub fn import(store: &mut Store, kind: ImportKind, reader: impl Read, file: &str) -> Result<usize> {
+/// Import one CSV file, recorded as `by`: every row is checked first, then everything is
+/// recorded in one transaction, or nothing is. `file` names the file in errors. Returns
+/// how many records (items, orders, ...) were imported. Terminals and the server share it.
+pub fn import(
+    store: &mut Store,
+    by: &str,
+    kind: ImportKind,
+    reader: impl Read,
+    file: &str,
+) -> Result<usize> {
     let bad = |error| AdminError::Import {
         file: file.to_string(),
         error,
@@ -305,43 +312,37 @@ pub fn import(store: &mut Store, kind: ImportKind, reader: impl Read, file: &str
     let n = match kind {
         ImportKind::Items => {
             let items = import::items(reader).map_err(bad)?;
-            store.define_items(ADMIN_USER, &items).map_err(refused)?;
+            store.define_items(by, &items).map_err(refused)?;
             items.len()
         }
         ImportKind::Locations => {
             let locations = import::locations(reader).map_err(bad)?;
-            store
-                .define_locations(ADMIN_USER, &locations)
-                .map_err(refused)?;
+            store.define_locations(by, &locations).map_err(refused)?;
             locations.len()
         }
         ImportKind::Users => {
             let users = import::users(reader).map_err(bad)?;
-            store.add_users(ADMIN_USER, &users).map_err(refused)?;
+            store.add_users(by, &users).map_err(refused)?;
             users.len()
         }
         ImportKind::PurchaseOrders => {
             let orders = import::purchase_orders(reader).map_err(bad)?;
-            store
-                .define_purchase_orders(ADMIN_USER, &orders)
-                .map_err(refused)?;
+            store.define_purchase_orders(by, &orders).map_err(refused)?;
             orders.len()
         }
         ImportKind::PutawayRules => {
             let rules = import::putaway_rules(reader).map_err(bad)?;
-            store
-                .define_putaway_rules(ADMIN_USER, &rules)
-                .map_err(refused)?;
+            store.define_putaway_rules(by, &rules).map_err(refused)?;
             rules.len()
         }
         ImportKind::Orders => {
             let orders = import::orders(reader).map_err(bad)?;
-            store.define_orders(ADMIN_USER, &orders).map_err(refused)?;
+            store.define_orders(by, &orders).map_err(refused)?;
             orders.len()
         }
         ImportKind::Rmas => {
             let rmas = import::rmas(reader).map_err(bad)?;
-            store.define_rmas(ADMIN_USER, &rmas).map_err(refused)?;
+            store.define_rmas(by, &rmas).map_err(refused)?;
             rmas.len()
         }
     };
@@ -481,6 +482,7 @@ mod tests {
         assert!(parse_roles(&["boss".into()]).is_err());
         add_user(
             &mut store,
+            ADMIN_USER,
             &NewUser {
                 badge: "2001".into(),
                 name: "New Picker".into(),
@@ -500,13 +502,25 @@ mod tests {
 
         let before = store.journal_len()?;
         let bad = "order,customer,site,due_date,line,sku,qty\nSO-1,Shop,WH1,,1,SKU-10001,5\nSO-2,Shop,WH1,,1,NOPE,1\n";
-        let e = import(&mut store, ImportKind::Orders, bad.as_bytes(), "orders.csv");
+        let e = import(
+            &mut store,
+            ADMIN_USER,
+            ImportKind::Orders,
+            bad.as_bytes(),
+            "orders.csv",
+        );
         assert_eq!(
             e.err().map(|e| e.to_string()),
             Some("orders.csv: SO-2 line 1: not found: NOPE. Nothing was imported".into())
         );
         let bad_qty = "order,customer,site,due_date,line,sku,qty\nSO-1,Shop,WH1,,1,SKU-10001,x\n";
-        let e = import(&mut store, ImportKind::Orders, bad_qty.as_bytes(), "o.csv");
+        let e = import(
+            &mut store,
+            ADMIN_USER,
+            ImportKind::Orders,
+            bad_qty.as_bytes(),
+            "o.csv",
+        );
         assert_eq!(
             e.err().map(|e| e.to_string()),
             Some("o.csv: line 2, field qty: \"x\" is not a whole number from 1 to 1000000. Nothing was imported".into())
@@ -514,7 +528,13 @@ mod tests {
         assert_eq!(store.journal_len()?, before);
         let ok = "order,customer,site,due_date,line,sku,qty\nSO-1,Shop,WH1,,1,SKU-10001,5\n";
         assert_eq!(
-            import(&mut store, ImportKind::Orders, ok.as_bytes(), "o.csv")?,
+            import(
+                &mut store,
+                ADMIN_USER,
+                ImportKind::Orders,
+                ok.as_bytes(),
+                "o.csv"
+            )?,
             1
         );
 

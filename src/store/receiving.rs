@@ -52,21 +52,28 @@ pub struct OpenReceipt {
     pub checked_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Discrepancy {
-    pub id: String,
-    pub kind: String,
-    pub state: String,
-    pub receipt: Option<String>,
-    pub po: Option<String>,
-    pub line: Option<i64>,
-    pub sku: String,
-    pub lot: String,
-    pub qty: i64,
-    pub note: String,
-    pub raised_by: String,
-    pub raised_at: String,
+/// A discrepancy as the store keeps it (the same row travels in snapshots).
+pub type Discrepancy = crate::sync::wire::DiscrepancyRow;
+
+/// A discrepancies row, in the column order of [`DISCREPANCY_COLUMNS`].
+pub(super) fn discrepancy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Discrepancy> {
+    Ok(Discrepancy {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        state: r.get(2)?,
+        receipt: r.get(3)?,
+        po: r.get(4)?,
+        line: r.get(5)?,
+        sku: r.get(6)?,
+        lot: r.get(7)?,
+        qty: r.get(8)?,
+        note: r.get(9)?,
+        raised_by: r.get(10)?,
+        raised_at: r.get(11)?,
+    })
 }
+
+pub(super) const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note, d.raised_by, d.raised_at";
 
 /// One received scan, as the receiving flow confirms it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -479,26 +486,10 @@ impl Store {
 
     /// Discrepancies, newest first.
     pub fn discrepancies(&self) -> Result<Vec<Discrepancy>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, kind, state, receipt, po, line, sku, lot, qty, note, raised_by, raised_at
-             FROM discrepancies ORDER BY raised_at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Discrepancy {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                state: r.get(2)?,
-                receipt: r.get(3)?,
-                po: r.get(4)?,
-                line: r.get(5)?,
-                sku: r.get(6)?,
-                lot: r.get(7)?,
-                qty: r.get(8)?,
-                note: r.get(9)?,
-                raised_by: r.get(10)?,
-                raised_at: r.get(11)?,
-            })
-        })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {DISCREPANCY_COLUMNS} FROM discrepancies d ORDER BY d.raised_at DESC, d.id DESC"
+        ))?;
+        let rows = stmt.query_map([], discrepancy_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

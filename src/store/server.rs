@@ -3,13 +3,14 @@
 //! The server's store has terminal id `server`; its journal's `ord` is the global
 //! sequence number.
 
+use super::receiving::{DISCREPANCY_COLUMNS, discrepancy_from_row};
 use super::{Result, Store, StoreError, append, record_in};
 use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::permissions::{SERVER_TERMINAL, may_record};
 use crate::domain::{Event, LocationKind, User};
 use crate::sync::wire::{
-    Availability, DiscrepancyRow, ExceptionRow, Ordered, Progress, PullResponse, PushResult,
-    ReceiptRow, Snapshot, SnapshotBalance, WireEvent,
+    Availability, ExceptionRow, Ordered, Progress, PullResponse, PushResult, ReceiptRow, Snapshot,
+    SnapshotBalance, WireEvent,
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -666,28 +667,12 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?;
             progress.receipt_lines = rows.collect::<rusqlite::Result<_>>()?;
-            let mut stmt = self.conn.prepare(
-                "SELECT d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note,
-                        d.raised_by, d.raised_at
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT {DISCREPANCY_COLUMNS}
                  FROM discrepancies d LEFT JOIN purchase_orders p ON p.po = d.po
-                 WHERE p.site = ?1 OR d.po IS NULL",
-            )?;
-            let rows = stmt.query_map([site], |r| {
-                Ok(DiscrepancyRow {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    state: r.get(2)?,
-                    receipt: r.get(3)?,
-                    po: r.get(4)?,
-                    line: r.get(5)?,
-                    sku: r.get(6)?,
-                    lot: r.get(7)?,
-                    qty: r.get(8)?,
-                    note: r.get(9)?,
-                    raised_by: r.get(10)?,
-                    raised_at: r.get(11)?,
-                })
-            })?;
+                 WHERE p.site = ?1 OR d.po IS NULL"
+            ))?;
+            let rows = stmt.query_map([site], discrepancy_from_row)?;
             progress.discrepancies = rows.collect::<rusqlite::Result<_>>()?;
         }
         let mut stmt = self.conn.prepare(
