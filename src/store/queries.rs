@@ -171,18 +171,28 @@ impl Store {
 
     /// Balances matching the filter, by location code then item then lot.
     pub fn stock(&self, f: &StockFilter) -> Result<Vec<StockRow>> {
-        let mut stmt = self.conn.prepare_cached(
+        // Only the filters given go into the WHERE clause, so SQLite uses the primary key
+        // (by location) or the item index (by item and lot): `(?1 IS NULL OR b.sku = ?1)`
+        // would scan every balance. One cached statement per combination of filters.
+        let mut sql = String::from(
             "SELECT b.location, l.role, b.sku, i.description, i.base_unit, b.lot, lo.expiry, b.qty
              FROM balances b
              JOIN locations l ON l.code = b.location
              JOIN items i ON i.sku = b.sku
              LEFT JOIN lots lo ON lo.sku = b.sku AND lo.code = b.lot
-             WHERE (?1 IS NULL OR b.sku = ?1)
-               AND (?2 IS NULL OR b.location = ?2)
-               AND (?3 IS NULL OR b.lot = ?3)
-               AND (?4 OR l.kind = 'physical')
-             ORDER BY b.location, b.sku, b.lot",
-        )?;
+             WHERE (?4 OR l.kind = 'physical')",
+        );
+        for (given, clause) in [
+            (f.sku.is_some(), " AND b.sku = ?1"),
+            (f.location.is_some(), " AND b.location = ?2"),
+            (f.lot.is_some(), " AND b.lot = ?3"),
+        ] {
+            if given {
+                sql.push_str(clause);
+            }
+        }
+        sql.push_str(" ORDER BY b.location, b.sku, b.lot");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![f.sku, f.location, f.lot, f.include_virtual], |r| {
             let role: String = r.get(1)?;
             Ok((
