@@ -385,6 +385,7 @@ fn stock(
         location,
         lot,
         include_virtual: all,
+        limit: None,
     })?;
     let mut out = std::io::stdout().lock();
     if json {

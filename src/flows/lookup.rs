@@ -35,18 +35,35 @@ pub struct LookupAnswer {
     /// `None` when nothing is known by that code.
     pub subject: Option<Subject>,
     pub rows: Vec<StockRow>,
+    /// Balances held but not listed (beyond [`LIST_LIMIT`]).
+    pub more: usize,
+    /// On hand when not every row is listed.
+    pub total: Option<i64>,
 }
+
+/// Most balance rows a lookup lists; the screen shows a dozen at a time.
+pub const LIST_LIMIT: usize = 500;
 
 impl LookupAnswer {
     /// Resolve `code` and read the balances behind it: the one piece of I/O of this flow.
     pub fn gather(store: &Store, code: &str) -> Result<Self, StoreError> {
+        let mut more = 0;
+        let mut total = None;
         let (subject, rows) = match store.find_code(code)? {
             Found::Location(l) => {
+                // A busy dock or a virtual location holds thousands of balances: list the
+                // first ones, count the rest, and take the total from the store.
                 let rows = store.stock(&StockFilter {
                     location: Some(l.code.clone()),
                     include_virtual: true,
+                    limit: Some(LIST_LIMIT),
                     ..Default::default()
                 })?;
+                let held = usize::try_from(store.balance_rows(&l.code)?).unwrap_or(0);
+                more = held.saturating_sub(rows.len());
+                if more > 0 && l.kind == crate::domain::LocationKind::Physical {
+                    total = Some(store.location_load(&l.code)?);
+                }
                 let subject = Subject::Location {
                     code: l.code,
                     role: l.role,
@@ -88,12 +105,15 @@ impl LookupAnswer {
             code: code.to_string(),
             subject,
             rows,
+            more,
+            total,
         })
     }
 
     /// On hand at physical locations.
     pub fn on_hand(&self) -> i64 {
-        self.physical().map(|r| r.qty).sum()
+        self.total
+            .unwrap_or_else(|| self.physical().map(|r| r.qty).sum())
     }
 
     /// On hand where it may be sold, leaving out lots that expired before `today`.
@@ -205,6 +225,8 @@ mod tests {
             code: "X1".into(),
             subject: None,
             rows: vec![],
+            more: 0,
+            total: None,
         });
         assert_eq!(e, vec![Effect::Beep]);
         assert_eq!(f.notice, Some(Notice::error("not found: X1")));
@@ -227,6 +249,8 @@ mod tests {
                 row("Q", LocationRole::Quarantine, 2),
                 row("PF", LocationRole::PickFace, 3),
             ],
+            more: 0,
+            total: None,
         };
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default();
         assert_eq!(a.on_hand(), 20);

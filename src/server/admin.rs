@@ -60,6 +60,7 @@ pub fn open_store(path: &Path) -> Result<Store> {
         path: path.to_path_buf(),
         source,
     })?;
+    store.use_server_memory()?;
     let not_server = || AdminError::NotServerStore {
         path: path.to_path_buf(),
     };

@@ -33,6 +33,8 @@ pub struct StockFilter {
     pub location: Option<String>,
     pub lot: Option<String>,
     pub include_virtual: bool,
+    /// List at most this many rows.
+    pub limit: Option<usize>,
 }
 
 /// A user with the state of their badge.
@@ -192,6 +194,9 @@ impl Store {
             }
         }
         sql.push_str(" ORDER BY b.location, b.sku, b.lot");
+        if let Some(n) = f.limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![f.sku, f.location, f.lot, f.include_virtual], |r| {
             let role: String = r.get(1)?;
@@ -236,6 +241,14 @@ impl Store {
             .query_row([location, sku, lot], |r| r.get(0))
             .optional()?
             .unwrap_or(0))
+    }
+
+    /// How many balances a location holds.
+    pub fn balance_rows(&self, location: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM balances WHERE location = ?1")?
+            .query_row([location], |r| r.get(0))?)
     }
 
     /// Total on hand at a location, all items.

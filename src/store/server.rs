@@ -53,6 +53,42 @@ pub struct TerminalReport {
     pub revoked: bool,
 }
 
+/// What one push has looked up already: users, items (whether lot-tracked) and
+/// locations (their site), so a batch asks the store once per name.
+#[derive(Default)]
+struct Seen {
+    users: HashMap<String, Option<User>>,
+    items: HashMap<String, Option<bool>>,
+    locations: HashMap<String, Option<String>>,
+}
+
+impl Seen {
+    /// `None` when the item does not exist, else whether it is lot-tracked.
+    fn lot_tracked(&mut self, store: &Store, sku: &str) -> Result<Option<Option<bool>>> {
+        if !self.items.contains_key(sku) {
+            let v: Option<bool> = store
+                .conn
+                .prepare_cached("SELECT lot_tracked FROM items WHERE sku = ?1")?
+                .query_row([sku], |r| r.get(0))
+                .optional()?;
+            self.items.insert(sku.to_string(), v);
+        }
+        Ok(self.items.get(sku).map(|v| v.map(Some)).unwrap_or(None))
+    }
+
+    fn site_of(&mut self, store: &Store, code: &str) -> Result<Option<String>> {
+        if !self.locations.contains_key(code) {
+            let v: Option<String> = store
+                .conn
+                .prepare_cached("SELECT site FROM locations WHERE code = ?1")?
+                .query_row([code], |r| r.get(0))
+                .optional()?;
+            self.locations.insert(code.to_string(), v);
+        }
+        Ok(self.locations.get(code).cloned().flatten())
+    }
+}
+
 fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -263,7 +299,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> std::result::Result<Vec<PushResult>, PushError> {
         let mut expected = self.expected_seq(&who.terminal)?;
-        let mut users: HashMap<String, Option<User>> = HashMap::new();
+        let mut seen = Seen::default();
         let mut touched: BTreeSet<(String, String, String)> = BTreeSet::new();
         let mut results = Vec::with_capacity(events.len());
         for e in events {
@@ -303,7 +339,7 @@ impl Store {
                 });
             }
             expected += 1;
-            match self.validate(&who.site, e, &mut users)? {
+            match self.validate(&who.site, e, &mut seen)? {
                 Ok(()) => {
                     let gseq = append(
                         &self.conn,
@@ -379,20 +415,19 @@ impl Store {
         &self,
         site: &str,
         e: &WireEvent,
-        users: &mut HashMap<String, Option<User>>,
+        seen: &mut Seen,
     ) -> Result<std::result::Result<(), String>> {
-        if !users.contains_key(&e.user) {
+        if !seen.users.contains_key(&e.user) {
             let u = self.user(&e.user)?.map(|r| r.user);
-            users.insert(e.user.clone(), u);
+            seen.users.insert(e.user.clone(), u);
         }
-        let user = users.get(&e.user).and_then(Option::as_ref);
+        let user = seen.users.get(&e.user).and_then(Option::as_ref);
         if let Err(reason) = may_record(user, &e.user, &e.event) {
             return Ok(Err(reason));
         }
-        let event = &e.event;
         let mut skus: Vec<&str> = Vec::new();
         let mut locations: Vec<&str> = Vec::new();
-        match event {
+        match &e.event {
             Event::StockMoved {
                 sku,
                 from,
@@ -404,15 +439,15 @@ impl Store {
                 if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
                     return Ok(Err(format!("quantity {qty} is out of range")));
                 }
-                skus.push(sku);
-                locations.extend([from.as_str(), to.as_str()]);
-                if let Some(item) = self.item(sku)?
-                    && item.lot_tracked == lot.is_empty()
+                if let Some(Some(lot_tracked)) = seen.lot_tracked(self, sku)?
+                    && lot_tracked == lot.is_empty()
                 {
                     return Ok(Err(format!(
                         "lot {lot:?} does not fit the lot rules of {sku}"
                     )));
                 }
+                skus.push(sku);
+                locations.extend([from.as_str(), to.as_str()]);
             }
             Event::LotDefined { sku, .. } => skus.push(sku),
             Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
@@ -421,14 +456,14 @@ impl Store {
             _ => {}
         }
         for sku in skus {
-            if self.item(sku)?.is_none() {
+            if seen.lot_tracked(self, sku)?.is_none() {
                 return Ok(Err(format!("not found: item {sku}")));
             }
         }
         for code in locations {
-            match self.location(code)? {
+            match seen.site_of(self, code)? {
                 None => return Ok(Err(format!("not found: location {code}"))),
-                Some(l) if l.site != site => {
+                Some(s) if s != site => {
                     return Ok(Err(format!("location {code} is not in site {site}")));
                 }
                 Some(_) => {}
@@ -484,7 +519,7 @@ impl Store {
     pub fn pull(&mut self, who: &TerminalInfo, after: i64, limit: usize) -> Result<PullResponse> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT j.ord, j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
-             WHERE j.ord > ?1 AND (j.terminal = ?2 OR j.terminal IN
+             WHERE j.ord > ?1 AND (+j.terminal = ?2 OR +j.terminal IN
                    (SELECT terminal FROM terminals WHERE site = ?3))
              ORDER BY j.ord LIMIT ?4",
         )?;

@@ -15,6 +15,8 @@ const SITE: &str = "sync.site";
 const CURSOR: &str = "sync.cursor";
 const LAST_SYNC: &str = "sync.last";
 const BOOTSTRAPPED: &str = "sync.bootstrapped";
+/// Every own event up to this seq has the server's answer: the outbox starts after it.
+const ANSWERED: &str = "sync.answered";
 
 /// Where this terminal syncs, once enrolled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,10 +100,12 @@ impl Store {
     pub fn pending(&self, limit: usize) -> Result<Vec<WireEvent>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
-             WHERE j.terminal = ?1 AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)
+             WHERE j.terminal = ?1 AND j.seq > ?3
+               AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)
              ORDER BY j.seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![self.terminal, limit as i64], |r| {
+        let answered = self.answered()?;
+        let rows = stmt.query_map(params![self.terminal, limit as i64, answered], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -135,10 +139,41 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT COUNT(*) FROM journal j WHERE j.terminal = ?1
+                "SELECT COUNT(*) FROM journal j WHERE j.terminal = ?1 AND j.seq > ?2
              AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)",
             )?
-            .query_row([&self.terminal], |r| r.get(0))?)
+            .query_row(params![self.terminal, self.answered()?], |r| r.get(0))?)
+    }
+
+    fn answered(&self) -> Result<i64> {
+        Ok(self
+            .meta(ANSWERED)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Move the answered-up-to marker past every own event that has its answer, so the
+    /// outbox queries never read the answered ones again.
+    fn advance_answered(&self) -> Result<()> {
+        let from = self.answered()?;
+        let next: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(
+                     (SELECT MIN(j.seq) - 1 FROM journal j WHERE j.terminal = ?1 AND j.seq > ?2
+                      AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)),
+                     (SELECT MAX(seq) FROM journal WHERE terminal = ?1), 0)",
+            )?
+            .query_row(params![self.terminal, from], |r| r.get(0))?;
+        if next > from {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![ANSWERED, next.to_string()])?;
+        }
+        Ok(())
     }
 
     /// Own events the server rejected, with the reasons.
@@ -202,7 +237,7 @@ impl Store {
                     }
                 }
             }
-            Ok(())
+            s.advance_answered()
         })
     }
 
@@ -257,6 +292,7 @@ impl Store {
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 params![CURSOR, last.max(cursor).to_string()],
             )?;
+            s.advance_answered()?;
             Ok(applied)
         })
     }

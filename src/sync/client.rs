@@ -4,8 +4,7 @@
 
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
-    Snapshot,
+    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, Snapshot,
 };
 use crate::store::{Enrolment, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
@@ -116,7 +115,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     }
     loop {
         let cursor = store.cursor()?;
-        let page = transport.pull(cursor, MAX_BATCH, 0)?;
+        let page = transport.pull(cursor, PULL_PAGE, 0)?;
         let last = page.events.last().map(|e| e.gseq);
         done.pulled += store.apply_pulled(&page.events)?;
         match last {
@@ -265,6 +264,9 @@ pub struct Worker {
     /// Dropping the worker closes this channel; the thread stops after its round.
     nudge: Sender<()>,
 }
+
+/// Events asked for per pull: the server's largest page. (Pushes stay at 500.)
+pub const PULL_PAGE: usize = 5000;
 
 /// How often an idle, online terminal syncs.
 const INTERVAL: Duration = Duration::from_secs(15);

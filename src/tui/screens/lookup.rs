@@ -39,6 +39,12 @@ pub(super) fn render(
             line.style(theme::unavailable())
         });
     }
+    if answer.more > 0 && flow.scroll + room >= answer.rows.len() {
+        lines.push(Line::styled(
+            format!("... and {} more rows", answer.more),
+            theme::dim(),
+        ));
+    }
     Paragraph::new(lines).render(area, buf);
     if flow.scroll + room < answer.rows.len() {
         "Esc back  Up/Dn more rows  F1 help"
