@@ -1,7 +1,11 @@
 //! The app loop without a terminal: sessions, roles, idle logout and on-screen unlock,
 //! driven by key events and a clock the test controls.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod common;
+
+use chrono::Duration;
+use common::TestResult;
+use common::app::{home_tasks, key, login, open_task, scan, t0};
 use floorhand::config::Config;
 use floorhand::domain::Task;
 use floorhand::store::Store;
@@ -9,32 +13,14 @@ use floorhand::tui::App;
 use floorhand::tui::app::Screen;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn app_with(config: Config) -> Result<App, Box<dyn std::error::Error>> {
+/// The demo App with `config`, its store named after the terminal, at [`t0`].
+fn app_with(config: Config) -> TestResult<App> {
     let mut store = Store::open_in_memory(&config.terminal_id)?;
     floorhand::demo::load(&mut store)?;
     Ok(App::new(store, config, t0()))
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn scan(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-    key(app, KeyCode::Enter);
-}
-
-fn last_event(app: &App) -> Result<(String, String), Box<dyn std::error::Error>> {
+fn last_event(app: &App) -> TestResult<(String, String)> {
     let tail = app.store().journal_tail(1)?;
     let (_, kind, payload) = tail.into_iter().next().ok_or("empty journal")?;
     Ok((kind, payload))
@@ -47,8 +33,7 @@ fn idle_terminal_logs_out_by_itself() -> TestResult {
         ..Config::default()
     };
     let mut app = app_with(config)?;
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
+    login(&mut app, "1003", "3333");
     assert!(matches!(app.screen(), Screen::Home(_)));
     app.tick(t0() + Duration::seconds(119));
     assert!(app.user().is_some(), "not idle long enough yet");
@@ -78,8 +63,7 @@ fn zero_idle_logout_never_logs_out() -> TestResult {
         idle_logout_secs: 0,
         ..Config::default()
     })?;
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
+    login(&mut app, "1003", "3333");
     app.tick(t0() + Duration::days(1));
     assert!(app.user().is_some());
     Ok(())
@@ -88,12 +72,9 @@ fn zero_idle_logout_never_logs_out() -> TestResult {
 #[test]
 fn menu_follows_role_and_unbuilt_tasks_are_refused() -> TestResult {
     let mut app = app_with(Config::default())?;
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no home".into());
-    };
-    assert_eq!(home.tasks, vec![Task::StockLookup, Task::Picking]);
+    login(&mut app, "1003", "3333");
+    let tasks = home_tasks(&app)?;
+    assert_eq!(tasks, vec![Task::StockLookup, Task::Picking]);
     scan(&mut app, "2");
     assert!(
         matches!(app.screen(), Screen::Home(_)),
@@ -120,29 +101,17 @@ fn supervisor_unlocks_a_badge_on_screen() -> TestResult {
     let mut t = t0();
     for _ in 0..5 {
         app.tick(t);
-        scan(&mut app, "1003");
-        scan(&mut app, "0000");
+        login(&mut app, "1003", "0000");
         key(&mut app, KeyCode::Esc);
         t += Duration::minutes(5);
     }
     app.tick(t);
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
+    login(&mut app, "1003", "3333");
     assert!(app.user().is_none(), "locked");
     // The supervisor signs in and unlocks it from the menu.
     key(&mut app, KeyCode::Esc);
-    scan(&mut app, "1007");
-    scan(&mut app, "7777");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no home".into());
-    };
-    let n = home
-        .tasks
-        .iter()
-        .position(|t| *t == Task::UnlockBadge)
-        .ok_or("no unlock")?
-        + 1;
-    scan(&mut app, &n.to_string());
+    login(&mut app, "1007", "7777");
+    open_task(&mut app, Task::UnlockBadge)?;
     assert!(matches!(app.screen(), Screen::Unlock(_)));
     app.take_bells();
     scan(&mut app, "1003");
@@ -168,8 +137,7 @@ fn supervisor_unlocks_a_badge_on_screen() -> TestResult {
     );
     // The picker can sign in again.
     key(&mut app, KeyCode::F(9));
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
+    login(&mut app, "1003", "3333");
     assert!(app.user().is_some_and(|u| u.badge == "1003"));
     Ok(())
 }
@@ -177,8 +145,7 @@ fn supervisor_unlocks_a_badge_on_screen() -> TestResult {
 #[test]
 fn quit_logs_out_first() -> TestResult {
     let mut app = app_with(Config::default())?;
-    scan(&mut app, "1003");
-    scan(&mut app, "3333");
+    login(&mut app, "1003", "3333");
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
     assert!(app.should_quit());
     assert_eq!(last_event(&app)?.0, "logged_out");

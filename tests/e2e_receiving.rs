@@ -12,38 +12,23 @@
 //! and the damaged case in quarantine. A second test takes a putaway task by scanning
 //! the case's GS1-128 label, which must pick the task of the label's lot.
 //!
-//! The PTY harness is the one of `e2e_tui.rs`: a reader thread feeds a `vt100` emulator,
-//! every wait polls the screen for what it expects under a deadline (nothing sleeps to
-//! wait), and a timeout fails with the screen printed.
+//! The PTY harness is `common::pty`, shared with `e2e_tui.rs`: a reader thread feeds a
+//! `vt100` emulator, every wait polls the screen for what it expects under a deadline
+//! (nothing sleeps to wait), and a timeout fails with the screen printed.
 
 #![cfg(unix)]
 
-use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+mod common;
+
+use common::TestResult;
+use common::pty::{
+    CTRL_Q, DEADLINE, DOWN, Dirs, F2, F3, F9, Session, UP, assert_store_checks,
+    assert_terminal_restored, fail, first_word, framed,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::error::Error;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-type TestResult = Result<(), Box<dyn Error>>;
-
-/// How long any one thing may take to show up (or the app to exit).
-const DEADLINE: Duration = Duration::from_secs(20);
-/// The pause between two looks at the screen while waiting.
-const POLL: Duration = Duration::from_millis(10);
-
-const ENTER_ALT_SCREEN: &[u8] = b"\x1b[?1049h";
-const LEAVE_ALT_SCREEN: &[u8] = b"\x1b[?1049l";
-
-const F2: &[u8] = b"\x1bOQ";
-/// F3 as an xterm sends it: damaged, at the receiving quantity.
-const F3: &[u8] = b"\x1bOR";
-const F9: &[u8] = b"\x1b[20~";
-const DOWN: &[u8] = b"\x1b[B";
-const UP: &[u8] = b"\x1b[A";
-const CTRL_Q: &[u8] = b"\x11";
 /// What a GS1 scanner sends for FNC1 between variable-length fields (ASCII GS).
 const GS: u8 = 0x1d;
 
@@ -51,297 +36,10 @@ const PO: &str = "PO-5001";
 const DOCK: &str = "DOCK-01";
 const QUARANTINE: &str = "QUAR-01";
 
-/// A test failure whose message (with a screen dump) prints as is: a test that returns
-/// `Err` is reported with `{:?}`, which would escape every newline of a plain `String`.
-struct Failure(String);
-
-impl std::fmt::Debug for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Error for Failure {}
-
-fn fail(message: String) -> Box<dyn Error> {
-    Box::new(Failure(message))
-}
-
-/// What the PTY has sent so far.
-struct Output {
-    raw: Vec<u8>,
-    parser: vt100::Parser,
-    /// The reader saw end of file (or an error): the child is gone and `raw` complete.
-    closed: bool,
-}
-
-impl Output {
-    /// The screen as text, one line per row (so a full-width row never joins the next).
-    fn screen_text(&self) -> String {
-        let screen = self.parser.screen();
-        let (_, cols) = screen.size();
-        screen.rows(0, cols).collect::<Vec<_>>().join("\n")
-    }
-
-    /// The text of the highlighted (reverse video) row that starts at the left edge.
-    fn selected_row(&self) -> Option<String> {
-        let screen = self.parser.screen();
-        let (rows, cols) = screen.size();
-        (0..rows)
-            .find(|&r| screen.cell(r, 0).is_some_and(|c| c.inverse()))
-            .and_then(|r| screen.rows(0, cols).nth(usize::from(r)))
-    }
-}
-
-/// Kills the child when dropped, so a failing test never leaves it running.
-struct ChildGuard(Box<dyn Child + Send + Sync>);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// The test's own directories; nothing outside `tmp` is read or written.
-struct Dirs {
-    data_home: PathBuf,
-    config_home: PathBuf,
-    home: PathBuf,
-    config_file: PathBuf,
-    db: PathBuf,
-    tmp: tempfile::TempDir,
-}
-
-impl Dirs {
-    fn new() -> Result<Self, Box<dyn Error>> {
-        let tmp = tempfile::tempdir()?;
-        let root = tmp.path().to_path_buf();
-        let dirs = Self {
-            data_home: root.join("data"),
-            config_home: root.join("config"),
-            home: root.join("home"),
-            config_file: root.join("no-such-config.toml"),
-            db: root.join("demo.db"),
-            tmp,
-        };
-        for d in [&dirs.data_home, &dirs.config_home, &dirs.home] {
-            std::fs::create_dir_all(d)?;
-        }
-        Ok(dirs)
-    }
-
-    fn env(&self) -> [(&'static str, &Path); 4] {
-        [
-            ("XDG_DATA_HOME", &self.data_home),
-            ("XDG_CONFIG_HOME", &self.config_home),
-            ("HOME", &self.home),
-            ("FLOORHAND_CONFIG", &self.config_file),
-        ]
-    }
-
-    /// Run a `floorhand --db <db>` command (not in the PTY) with the same isolation.
-    fn floorhand(&self, args: &[&str]) -> Result<std::process::Output, Box<dyn Error>> {
-        Ok(std::process::Command::new(env!("CARGO_BIN_EXE_floorhand"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .envs(self.env())
-            .env_remove("FLOORHAND_DB")
-            .current_dir(self.tmp.path())
-            .output()?)
-    }
-}
-
-/// One run of the app in a PTY. Fields drop in order: the child is killed before the
-/// PTY closes and the temp dir goes last.
-struct Session {
-    child: ChildGuard,
-    writer: Box<dyn Write + Send>,
-    _master: Box<dyn MasterPty + Send>,
-    output: Arc<Mutex<Output>>,
-    dirs: Dirs,
-    exit: Option<ExitStatus>,
-}
-
 impl Session {
-    /// Start `floorhand --db <tmp>/demo.db demo` in a `cols` x `rows` PTY.
-    fn start(cols: u16, rows: u16) -> Result<Self, Box<dyn Error>> {
-        let dirs = Dirs::new()?;
-        let pair = native_pty_system().openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })?;
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_floorhand"));
-        cmd.arg("--db");
-        cmd.arg(&dirs.db);
-        cmd.arg("demo");
-        cmd.cwd(dirs.tmp.path());
-        for (key, value) in dirs.env() {
-            cmd.env(key, value);
-        }
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("FLOORHAND_DB");
-        let child = ChildGuard(pair.slave.spawn_command(cmd)?);
-        // Only the child holds the slave side now, so the reader sees end of file
-        // once the child is gone.
-        drop(pair.slave);
-
-        let output = Arc::new(Mutex::new(Output {
-            raw: Vec::new(),
-            parser: vt100::Parser::new(rows, cols, 0),
-            closed: false,
-        }));
-        let mut reader = pair.master.try_clone_reader()?;
-        let shared = Arc::clone(&output);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        let mut out = shared.lock().unwrap_or_else(PoisonError::into_inner);
-                        out.raw.extend_from_slice(&buf[..n]);
-                        out.parser.process(&buf[..n]);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    // EIO once the slave side is closed: the end of the output.
-                    Err(_) => break,
-                }
-            }
-            shared.lock().unwrap_or_else(PoisonError::into_inner).closed = true;
-        });
-        let writer = pair.master.take_writer()?;
-        Ok(Self {
-            child,
-            writer,
-            _master: pair.master,
-            output,
-            dirs,
-            exit: None,
-        })
-    }
-
-    fn output(&self) -> MutexGuard<'_, Output> {
-        self.output.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Send bytes as if typed (or scanned) at the terminal.
-    fn send(&mut self, bytes: &[u8]) -> TestResult {
-        self.writer.write_all(bytes)?;
-        self.writer.flush()?;
-        Ok(())
-    }
-
-    /// Send a scan (or keyed text) followed by Enter, the scanner's terminator.
-    fn scan(&mut self, text: &str) -> TestResult {
-        self.send(format!("{text}\r").as_bytes())
-    }
-
-    /// Poll the output until `done` holds; after `deadline` fail with the screen. Fails
-    /// at once if the child is gone and its output drained, since nothing can change.
-    fn wait_until(
-        &mut self,
-        what: &str,
-        deadline: Duration,
-        mut done: impl FnMut(&Output) -> bool,
-    ) -> TestResult {
-        let start = Instant::now();
-        loop {
-            let closed = {
-                let out = self.output();
-                if done(&out) {
-                    return Ok(());
-                }
-                out.closed
-            };
-            if self.exit.is_none() {
-                self.exit = self.child.0.try_wait()?;
-            }
-            if closed && self.exit.is_some() {
-                return Err(self.failure(&format!("the app exited while waiting for {what}")));
-            }
-            if start.elapsed() >= deadline {
-                return Err(
-                    self.failure(&format!("timed out after {deadline:?} waiting for {what}"))
-                );
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-
-    /// A failure message with everything needed to see what went wrong.
-    fn failure(&self, headline: &str) -> Box<dyn Error> {
-        let out = self.output();
-        let (rows, cols) = out.parser.screen().size();
-        let child = match &self.exit {
-            Some(s) => format!("exited: {s}"),
-            None => "still running".to_string(),
-        };
-        let tail = &out.raw[out.raw.len().saturating_sub(300)..];
-        fail(format!(
-            "{headline}\nchild: {child}\nlast raw output: {:?}\nscreen ({cols}x{rows}):\n{}\n",
-            String::from_utf8_lossy(tail),
-            framed(&out.screen_text()),
-        ))
-    }
-
-    /// Poll the screen until `done(screen_text)` holds, and return that screen.
-    fn wait_for(
-        &mut self,
-        what: &str,
-        done: impl Fn(&str) -> bool,
-    ) -> Result<String, Box<dyn Error>> {
-        let mut seen = String::new();
-        self.wait_until(what, DEADLINE, |out| {
-            seen = out.screen_text();
-            done(&seen)
-        })?;
-        Ok(seen)
-    }
-
-    /// Wait for `text` anywhere on the screen, and return the screen.
-    fn wait_text(&mut self, text: &str) -> Result<String, Box<dyn Error>> {
-        self.wait_for(&format!("{text:?} on screen"), |s| s.contains(text))
-    }
-
-    /// Wait for the child to exit, then for the reader to drain all of its output.
-    fn wait_exit(&mut self) -> Result<ExitStatus, Box<dyn Error>> {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.0.try_wait()? {
-                break status;
-            }
-            if start.elapsed() >= DEADLINE {
-                return Err(self.failure(&format!("the app did not exit within {DEADLINE:?}")));
-            }
-            std::thread::sleep(POLL);
-        };
-        self.exit = Some(status.clone());
-        self.wait_until("the end of the PTY output", DEADLINE, |out| out.closed)?;
-        Ok(status)
-    }
-
     /// Sign in from the login screen and wait for the home menu.
-    fn login(&mut self, badge: &str, pin: &str) -> Result<String, Box<dyn Error>> {
-        self.wait_for(
-            &format!("the login screen listing demo badge {badge}"),
-            |s| s.contains("Scan your badge") && s.lines().any(|l| first_word(l) == Some(badge)),
-        )?;
-        self.scan(badge)?;
-        self.wait_text("key your PIN")?;
-        self.scan(pin)?;
-        self.wait_for("the home menu", |s| {
+    fn login(&mut self, badge: &str, pin: &str) -> TestResult<String> {
+        self.sign_in(badge, pin, |s| {
             s.contains("Hello,") && s.contains(&format!(" {badge} "))
         })
     }
@@ -368,7 +66,7 @@ impl Session {
     /// Wait for the whole putaway task list: ratatui writes a frame top to bottom, and
     /// the key hints under the list change when the list comes back, so once they show
     /// the rows above are complete.
-    fn wait_task_list(&mut self) -> Result<String, Box<dyn Error>> {
+    fn wait_task_list(&mut self) -> TestResult<String> {
         self.wait_for("the dock task list", |s| {
             s.contains("At the dock (") && s.contains("Enter take  Up/Dn")
         })
@@ -428,7 +126,7 @@ fn put_away(
     pick: Pick,
     proof: Proof,
     check_digits: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, i64>, Box<dyn Error>> {
+) -> TestResult<BTreeMap<String, i64>> {
     let mut put = BTreeMap::new();
     for _ in 0..5 {
         let list = s.wait_task_list()?;
@@ -493,10 +191,6 @@ fn put_away(
     )))
 }
 
-fn first_word(line: &str) -> Option<&str> {
-    line.split_whitespace().next()
-}
-
 /// The first word after `marker` on the first line that holds it.
 fn after(screen: &str, marker: &str) -> Option<String> {
     screen
@@ -525,11 +219,7 @@ fn is_task(row: &str, sku: &str, lot: &str) -> bool {
 /// heading to value. The line number and SKU are the first two words; the numbers are
 /// right-aligned under their headings at the end of the row, after the description
 /// (which may hold spaces) when there is one.
-fn table_row(
-    screen: &str,
-    heading: &str,
-    sku: &str,
-) -> Result<BTreeMap<String, String>, Box<dyn Error>> {
+fn table_row(screen: &str, heading: &str, sku: &str) -> TestResult<BTreeMap<String, String>> {
     let head: Vec<&str> = screen
         .lines()
         .find(|l| l.trim_start().starts_with(heading))
@@ -553,67 +243,14 @@ fn table_row(
         .collect())
 }
 
-fn cell(row: &BTreeMap<String, String>, column: &str) -> Result<i64, Box<dyn Error>> {
+fn cell(row: &BTreeMap<String, String>, column: &str) -> TestResult<i64> {
     row.get(column)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| fail(format!("no number in column {column} of {row:?}")))
 }
 
-/// The screen with a frame, so trailing blanks and row boundaries are visible.
-fn framed(screen: &str) -> String {
-    let width = screen.lines().map(|l| l.chars().count()).max().unwrap_or(0);
-    let rule = format!("+{}+", "-".repeat(width));
-    let mut out = vec![rule.clone()];
-    for l in screen.lines() {
-        out.push(format!("|{l:<width$}|"));
-    }
-    out.push(rule);
-    out.join("\n")
-}
-
-fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .filter(|w| *w == needle)
-        .count()
-}
-
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
-}
-
-/// The app left the terminal as it found it: after the last frame it left the
-/// alternate screen (and the emulator agrees it is back on the main screen).
-fn assert_terminal_restored(s: &Session) {
-    let out = s.output();
-    let enter = rfind(&out.raw, ENTER_ALT_SCREEN);
-    let leave = rfind(&out.raw, LEAVE_ALT_SCREEN);
-    assert!(
-        enter.is_some(),
-        "the app never entered the alternate screen"
-    );
-    assert!(
-        leave > enter,
-        "no \\e[?1049l (leave alternate screen) after the last frame; output ends with {:?}",
-        String::from_utf8_lossy(&out.raw[out.raw.len().saturating_sub(200)..])
-    );
-    assert_eq!(
-        count(&out.raw, LEAVE_ALT_SCREEN),
-        1,
-        "the alternate screen is left exactly once"
-    );
-    assert!(
-        !out.parser.screen().alternate_screen(),
-        "still on the alternate screen"
-    );
-    assert!(
-        !out.parser.screen().hide_cursor(),
-        "the cursor is still hidden"
-    );
-}
-
 /// Bin code to check digits, from the demo's `locations.csv`.
-fn demo_check_digits() -> Result<BTreeMap<String, String>, Box<dyn Error>> {
+fn demo_check_digits() -> TestResult<BTreeMap<String, String>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/locations.csv");
     let mut reader = csv::Reader::from_path(&path)?;
     let headers = reader.headers()?.clone();
@@ -637,7 +274,7 @@ fn demo_check_digits() -> Result<BTreeMap<String, String>, Box<dyn Error>> {
 }
 
 /// `floorhand stock ... --json` as JSON rows.
-fn stock_json(dirs: &Dirs, args: &[&str]) -> Result<Vec<Value>, Box<dyn Error>> {
+fn stock_json(dirs: &Dirs, args: &[&str]) -> TestResult<Vec<Value>> {
     let out = dirs.floorhand(args)?;
     if !out.status.success() {
         return Err(fail(format!(
@@ -915,14 +552,7 @@ fn receive_po_with_gs1_damage_and_short_then_put_away_80x24() -> TestResult {
     assert_terminal_restored(&s);
 
     // --- The store, from the command line.
-    let check = s.dirs.floorhand(&["check"])?;
-    assert!(
-        check.status.success(),
-        "floorhand check failed ({}):\n{}{}",
-        check.status,
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_store_checks(&s.dirs)?;
 
     let all = stock_json(&s.dirs, &["stock", "--json"])?;
     let only = stock_json(&s.dirs, &["stock", "--item", "SKU-10029", "--json"])?;

@@ -2,7 +2,13 @@
 //! the App on the demo warehouse in memory, with stock received through the store API
 //! first. A few tests feed the flow's state machine by hand.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+mod common;
+
+use common::app::{
+    app_on, app_with, assert_checked, date, demo_store, home_tasks, key, login, open_task,
+    receive_to_dock, render, scan,
+};
+use common::{TestResult, from_supplier, mv};
 use floorhand::config::Config;
 use floorhand::domain::putaway::{PutawayRule, Reason, Suggestion, suggest};
 use floorhand::domain::{AbcClass, Item, Location, LocationRole, MoveReason, Role, Task};
@@ -10,31 +16,10 @@ use floorhand::flows::putaway::{
     Answer, BinFacts, PutawayFlow, Request, Step, Suggested, Task as PutawayTask,
 };
 use floorhand::flows::{Effect, Input};
-use floorhand::store::{Move, NewUser, Receive, StockFilter, Store};
-use floorhand::tui::{self, App, app::Screen};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use floorhand::store::{NewUser, StockFilter, Store};
+use floorhand::tui::{App, app::Screen};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn date(y: i32, m: u32, d: u32) -> Res<NaiveDate> {
-    Ok(NaiveDate::from_ymd_opt(y, m, d).ok_or("bad date")?)
-}
-
-fn demo_store() -> Res<Store> {
-    let mut store = Store::open_in_memory("T01")?;
-    floorhand::demo::load(&mut store)?;
-    Ok(store)
-}
 
 /// Receive `qty` of a PO line to DOCK-01 through the store, as the receiving flow does.
 fn receive(store: &mut Store, po: &str, line: i64, sku: &str, lot: &str, qty: i64) -> TestResult {
@@ -42,89 +27,40 @@ fn receive(store: &mut Store, po: &str, line: i64, sku: &str, lot: &str, qty: i6
         Some(open) if open.po == po => open.receipt,
         _ => store.start_receipt("1001", po, Some("DN-P"))?,
     };
+    let expiry = (!lot.is_empty()).then_some(date(2030, 12, 15)?);
     store.receive(
         "1001",
-        &Receive {
-            receipt,
-            line,
-            sku: sku.into(),
-            lot: lot.into(),
-            expiry: (!lot.is_empty()).then_some(date(2030, 12, 15)?),
-            qty,
-            damaged: false,
-            to: "DOCK-01".into(),
-            approved_by: None,
-            sscc: None,
-            tolerance_pct: 0,
-            today: date(2026, 11, 22)?,
-        },
+        &receive_to_dock(&receipt, line, sku, lot, expiry, qty)?,
     )?;
     Ok(())
 }
 
 /// Stock of an item that is on no demo PO, straight from the supplier to the dock.
 fn delivered(store: &mut Store, sku: &str, qty: i64) -> TestResult {
-    store.move_stock(
-        "1001",
-        &Move {
-            sku: sku.into(),
-            lot: String::new(),
-            expiry: None,
-            from: "SUPPLIER".into(),
-            to: "DOCK-01".into(),
-            qty,
-            reason: MoveReason::Receipt,
-        },
-    )?;
-    Ok(())
-}
-
-fn app_on(store: Store) -> Res<App> {
-    let mut app = App::new(store, Config::default(), t0());
-    app.set_utc_offset(FixedOffset::east_opt(0).ok_or("offset")?);
-    Ok(app)
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn scan(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-    key(app, KeyCode::Enter);
-}
-
-fn login(app: &mut App, badge: &str, pin: &str) {
-    scan(app, badge);
-    scan(app, pin);
-}
-
-fn open_task(app: &mut App, task: Task) -> TestResult {
-    let Screen::Home(home) = app.screen() else {
-        return Err(format!("not on the menu: {}", app.screen().title()).into());
-    };
-    let n = home
-        .tasks
-        .iter()
-        .position(|t| *t == task)
-        .ok_or(format!("{} is not on the menu", task.title()))?
-        + 1;
-    scan(app, &n.to_string());
+    store.move_stock("1001", &from_supplier(sku, "DOCK-01", qty))?;
     Ok(())
 }
 
 /// The putaway operator on the putaway task list.
-fn putaway_app(store: Store) -> Res<App> {
-    let mut app = app_on(store)?;
+fn putaway_app(store: Store) -> TestResult<App> {
+    let mut app = app_on(store, Config::default())?;
     login(&mut app, "1002", "2222");
     open_task(&mut app, Task::Putaway)?;
     assert!(matches!(flow(&app)?.step, Step::Tasks));
     Ok(app)
 }
 
-fn flow(app: &App) -> Res<&PutawayFlow> {
+/// 24 of SKU-10029 lot `lot` received on PO-5001 line 2, and its task taken off the
+/// dock list by the putaway operator: at the bin step.
+fn bacon_task_taken(lot: &str) -> TestResult<App> {
+    let mut store = demo_store()?;
+    receive(&mut store, "PO-5001", 2, "SKU-10029", lot, 24)?;
+    let mut app = putaway_app(store)?;
+    take_task(&mut app, "SKU-10029", lot)?;
+    Ok(app)
+}
+
+fn flow(app: &App) -> TestResult<&PutawayFlow> {
     match app.screen() {
         Screen::Putaway(f) => Ok(f),
         other => Err(format!("not on putaway but on {}", other.title()).into()),
@@ -139,7 +75,7 @@ fn notice(app: &App) -> String {
         .unwrap_or_default()
 }
 
-fn task_qty(app: &App, sku: &str, lot: &str) -> Res<Option<i64>> {
+fn task_qty(app: &App, sku: &str, lot: &str) -> TestResult<Option<i64>> {
     Ok(flow(app)?
         .tasks
         .iter()
@@ -165,18 +101,18 @@ fn take_task(app: &mut App, sku: &str, lot: &str) -> TestResult {
 }
 
 /// The suggestion shown at the bin step.
-fn suggested(app: &App) -> Res<Option<Suggested>> {
+fn suggested(app: &App) -> TestResult<Option<Suggested>> {
     match &flow(app)?.step {
         Step::Bin { suggested, .. } => Ok(suggested.clone()),
         other => Err(format!("not at the bin step: {other:?}").into()),
     }
 }
 
-fn suggested_bin(app: &App) -> Res<Suggestion> {
+fn suggested_bin(app: &App) -> TestResult<Suggestion> {
     Ok(suggested(app)?.ok_or("no suggestion")?.suggestion)
 }
 
-fn last_event_of(app: &App, kind: &str) -> Res<Value> {
+fn last_event_of(app: &App, kind: &str) -> TestResult<Value> {
     let mut found = None;
     for (_, k, payload) in app.store().journal_tail(20)? {
         if k == kind {
@@ -186,27 +122,15 @@ fn last_event_of(app: &App, kind: &str) -> Res<Value> {
     Ok(found.ok_or(format!("no {kind} event"))?)
 }
 
-fn assert_checked(store: &Store) -> TestResult {
-    let report = store.check()?;
-    assert!(report.ok, "store check failed: {:?}", report.checks);
-    Ok(())
-}
-
-fn render(app: &App, w: u16, h: u16) -> Res<String> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
-    tui::draw(&mut terminal, app)?;
-    Ok(terminal.backend().to_string())
-}
-
 /// What `domain::putaway::suggest` says for this stock, from the store's facts.
-fn expected_suggestion(store: &Store, sku: &str, qty: i64) -> Res<Option<Suggestion>> {
+fn expected_suggestion(store: &Store, sku: &str, qty: i64) -> TestResult<Option<Suggestion>> {
     let item = store.item(sku)?.ok_or("no item")?;
     let rules = store.putaway_rules()?;
     let bins = store.putaway_bins("WH1", sku)?;
     Ok(suggest(&item, qty, &rules, &bins))
 }
 
-fn check_digits(store: &Store, bin: &str) -> Res<String> {
+fn check_digits(store: &Store, bin: &str) -> TestResult<String> {
     Ok(store
         .location(bin)?
         .ok_or("no location")?
@@ -504,7 +428,7 @@ fn a_bin_never_gets_more_than_its_room() -> TestResult {
 }
 
 /// A warehouse with one bin, full: nothing has room.
-fn full_warehouse() -> Res<Store> {
+fn full_warehouse() -> TestResult<Store> {
     let mut s = Store::open_in_memory("T01")?;
     let loc = |code: &str, role: LocationRole, cap: Option<i64>| Location {
         code: code.into(),
@@ -548,16 +472,8 @@ fn full_warehouse() -> Res<Store> {
             pin: "2222".into(),
         }],
     )?;
-    let mv = |to: &str, qty| Move {
-        sku: "SKU-X".into(),
-        lot: String::new(),
-        expiry: None,
-        from: "SUPPLIER".into(),
-        to: to.into(),
-        qty,
-        reason: MoveReason::Opening,
-    };
-    s.move_batch("system", &[mv("BIN-1", 10), mv("DOCK-01", 5)])?;
+    let opening = |to: &str, qty| mv("SKU-X", "", "SUPPLIER", to, qty, MoveReason::Opening);
+    s.move_batch("system", &[opening("BIN-1", 10), opening("DOCK-01", 5)])?;
     Ok(s)
 }
 
@@ -590,10 +506,7 @@ fn no_bin_with_room_leaves_the_stock_at_the_dock() -> TestResult {
 
 #[test]
 fn another_valid_bin_after_a_confirmation() -> TestResult {
-    let mut store = demo_store()?;
-    receive(&mut store, "PO-5001", 2, "SKU-10029", "OTH1", 24)?;
-    let mut app = putaway_app(store)?;
-    take_task(&mut app, "SKU-10029", "OTH1")?;
+    let mut app = bacon_task_taken("OTH1")?;
     let suggested_code = suggested_bin(&app)?.bin;
     assert_ne!(suggested_code, "A-01-01-2");
     scan(&mut app, "A-01-01-2");
@@ -697,10 +610,7 @@ fn bad_bins_and_quantities_ring_and_write_nothing() -> TestResult {
 
 #[test]
 fn partial_putaway_leaves_the_rest_as_a_task() -> TestResult {
-    let mut store = demo_store()?;
-    receive(&mut store, "PO-5001", 2, "SKU-10029", "PART", 24)?;
-    let mut app = putaway_app(store)?;
-    take_task(&mut app, "SKU-10029", "PART")?;
+    let mut app = bacon_task_taken("PART")?;
     let bin = suggested_bin(&app)?.bin;
     scan(&mut app, &bin);
     scan(&mut app, "10");
@@ -779,24 +689,18 @@ fn stock_put_away_becomes_available() -> TestResult {
 
 #[test]
 fn putaway_is_on_the_menu_of_putaway_and_receivers_only() -> TestResult {
-    let mut app = app_on(demo_store()?)?;
+    let mut app = app_with(Config::default())?;
     login(&mut app, "1003", "3333");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no menu".into());
-    };
-    assert!(!home.tasks.contains(&Task::Putaway), "{:?}", home.tasks);
+    let tasks = home_tasks(&app)?;
+    assert!(!tasks.contains(&Task::Putaway), "{:?}", tasks);
     key(&mut app, KeyCode::F(9));
     login(&mut app, "1001", "1111");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no menu".into());
-    };
-    assert!(home.tasks.contains(&Task::Putaway));
+    let tasks = home_tasks(&app)?;
+    assert!(tasks.contains(&Task::Putaway));
     key(&mut app, KeyCode::F(9));
     login(&mut app, "1002", "2222");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no menu".into());
-    };
-    assert_eq!(home.tasks, vec![Task::StockLookup, Task::Putaway]);
+    let tasks = home_tasks(&app)?;
+    assert_eq!(tasks, vec![Task::StockLookup, Task::Putaway]);
     Ok(())
 }
 
@@ -939,10 +843,7 @@ fn flow_other_bin_and_scanned_item() -> TestResult {
 /// that bin is checked and offered instead (the scan used to be swallowed).
 #[test]
 fn a_scan_at_the_confirmation_checks_that_bin() -> TestResult {
-    let mut store = demo_store()?;
-    receive(&mut store, "PO-5001", 2, "SKU-10029", "CF1", 24)?;
-    let mut app = putaway_app(store)?;
-    take_task(&mut app, "SKU-10029", "CF1")?;
+    let mut app = bacon_task_taken("CF1")?;
     let suggested_code = suggested_bin(&app)?.bin;
     assert!(
         !["A-01-01-2", "A-01-02-1"].contains(&suggested_code.as_str()),
@@ -1178,10 +1079,7 @@ fn a_bin_kept_by_an_item_rule_is_not_given_by_a_category_rule() -> TestResult {
 /// code ("not found: 63") and ring; only a second try at the bin step takes them.
 #[test]
 fn check_digits_of_the_suggested_bin_work_at_the_confirmation() -> TestResult {
-    let mut store = demo_store()?;
-    receive(&mut store, "PO-5001", 2, "SKU-10029", "CF2", 24)?;
-    let mut app = putaway_app(store)?;
-    take_task(&mut app, "SKU-10029", "CF2")?;
+    let mut app = bacon_task_taken("CF2")?;
     let code = suggested_bin(&app)?.bin;
     let digits = check_digits(app.store(), &code)?;
     scan(&mut app, "A-01-01-2");

@@ -6,7 +6,14 @@
 //! Expiry dates on the labels are in 2030 unless a test is about expiry, so that no test
 //! depends on how the clock relates to the dates.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+mod common;
+
+use chrono::FixedOffset;
+use common::TestResult;
+use common::app::{
+    app_on, app_with, assert_checked, date, demo_store, home_tasks, key, login, open_task,
+    receive_to_dock, render, scan, t0, typed,
+};
 use floorhand::config::{Config, ReceivingConfig};
 use floorhand::domain::receiving::{ClosePolicy, LineSummary, ScannedItem};
 use floorhand::domain::{AbcClass, Item, Task};
@@ -14,15 +21,10 @@ use floorhand::flows::receiving::{
     Answer, Approval, ApprovalStage, CheckStage, Pending, Policy, ReceivingFlow, Request, Step,
 };
 use floorhand::flows::{Effect, Input, Tone};
-use floorhand::store::{PoLineState, PoState, PoSummary, Store};
-use floorhand::tui::{self, App, app::Screen};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use floorhand::store::{Discrepancy, PoLineState, PoState, PoSummary, Store};
+use floorhand::tui::{App, app::Screen};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Case GTIN of SKU-10029 (smoked bacon, lot and expiry tracked), 12 packs a case.
 const BACON_CASE: &str = "10614141100290";
@@ -32,32 +34,6 @@ const BREAD: &str = "0614141100408";
 const BREAD_14: &str = "00614141100408";
 const GS: char = '\u{1d}';
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn date(y: i32, m: u32, d: u32) -> Res<NaiveDate> {
-    Ok(NaiveDate::from_ymd_opt(y, m, d).ok_or("bad date")?)
-}
-
-fn demo_store() -> Res<Store> {
-    let mut store = Store::open_in_memory("T01")?;
-    floorhand::demo::load(&mut store)?;
-    Ok(store)
-}
-
-fn app_on(store: Store, config: Config) -> Res<App> {
-    let mut app = App::new(store, config, t0());
-    app.set_utc_offset(FixedOffset::east_opt(0).ok_or("offset")?);
-    Ok(app)
-}
-
-fn app_with(config: Config) -> Res<App> {
-    app_on(demo_store()?, config)
-}
-
 fn receiving_config(r: ReceivingConfig) -> Config {
     Config {
         receiving: r,
@@ -65,24 +41,12 @@ fn receiving_config(r: ReceivingConfig) -> Config {
     }
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-fn scan(app: &mut App, text: &str) {
-    typed(app, text);
-    key(app, KeyCode::Enter);
-}
-
-fn login(app: &mut App, badge: &str, pin: &str) {
-    scan(app, badge);
-    scan(app, pin);
+/// Receiving with an over tolerance of 10 %.
+fn over_tolerance_10() -> Config {
+    receiving_config(ReceivingConfig {
+        over_tolerance_pct: 10,
+        ..ReceivingConfig::default()
+    })
 }
 
 /// F3 at the quantity: damaged, with what is keyed in the field (or the default).
@@ -90,29 +54,14 @@ fn f3(app: &mut App) {
     key(app, KeyCode::F(3));
 }
 
-/// Open a task from the home menu by its number, as the user keys it.
-fn open_task(app: &mut App, task: Task) -> TestResult {
-    let Screen::Home(home) = app.screen() else {
-        return Err(format!("not on the menu: {}", app.screen().title()).into());
-    };
-    let n = home
-        .tasks
-        .iter()
-        .position(|t| *t == task)
-        .ok_or(format!("{} is not on the menu", task.title()))?
-        + 1;
-    scan(app, &n.to_string());
-    Ok(())
-}
-
-fn flow(app: &App) -> Res<&ReceivingFlow> {
+fn flow(app: &App) -> TestResult<&ReceivingFlow> {
     match app.screen() {
         Screen::Receiving(f) => Ok(f),
         other => Err(format!("not on receiving but on {}", other.title()).into()),
     }
 }
 
-fn step(app: &App) -> Res<Step> {
+fn step(app: &App) -> TestResult<Step> {
     Ok(flow(app)?.step.clone())
 }
 
@@ -153,7 +102,7 @@ fn gs1_text(gtin: &str, expiry: &str, lot: &str, count: u32) -> String {
     format!("(01){gtin}(17){expiry}(10){lot}(37){count}")
 }
 
-fn pending_of(app: &App) -> Res<Pending> {
+fn pending_of(app: &App) -> TestResult<Pending> {
     match step(app)? {
         Step::Lot(p) | Step::Expiry(p) | Step::Qty(p) => Ok(p),
         Step::Approve { pending, .. } => Ok(pending),
@@ -161,7 +110,7 @@ fn pending_of(app: &App) -> Res<Pending> {
     }
 }
 
-fn po_line(app: &App, po: &str, line: i64) -> Res<PoLineState> {
+fn po_line(app: &App, po: &str, line: i64) -> TestResult<PoLineState> {
     let state = app.store().purchase_order(po)?.ok_or("no such PO")?;
     Ok(state
         .lines
@@ -171,7 +120,7 @@ fn po_line(app: &App, po: &str, line: i64) -> Res<PoLineState> {
 }
 
 /// The payloads of the journal events of `kind` among the last `n`, oldest first.
-fn events_of(app: &App, kind: &str, n: i64) -> Res<Vec<Value>> {
+fn events_of(app: &App, kind: &str, n: i64) -> TestResult<Vec<Value>> {
     let mut out = Vec::new();
     for (_, k, payload) in app.store().journal_tail(n)? {
         if k == kind {
@@ -181,31 +130,44 @@ fn events_of(app: &App, kind: &str, n: i64) -> Res<Vec<Value>> {
     Ok(out)
 }
 
-fn last_event_of(app: &App, kind: &str) -> Res<Value> {
+fn last_event_of(app: &App, kind: &str) -> TestResult<Value> {
     Ok(events_of(app, kind, 50)?
         .pop()
         .ok_or(format!("no {kind} event"))?)
 }
 
-fn count_events(app: &App, kind: &str) -> Res<usize> {
+fn count_events(app: &App, kind: &str) -> TestResult<usize> {
     let n = app.store().journal_len()?;
     Ok(events_of(app, kind, n)?.len())
 }
 
-fn assert_checked(store: &Store) -> TestResult {
-    let report = store.check()?;
-    assert!(report.ok, "store check failed: {:?}", report.checks);
-    Ok(())
+/// Scan the GS1-128 label of `count` cases (or units) and Enter at the quantity: the
+/// default, good (or the supervisor's prompt when that is more than the order allows).
+fn scan_label_and_enter(app: &mut App, gtin: &str, expiry: &str, lot: &str, count: u32) {
+    scan(app, &gs1_raw(gtin, expiry, lot, count));
+    key(app, KeyCode::Enter);
 }
 
-fn render(app: &App, w: u16, h: u16) -> Res<String> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
-    tui::draw(&mut terminal, app)?;
-    Ok(terminal.backend().to_string())
+/// F2 at the item scan: the lines of the closing summary.
+fn summary(app: &mut App) -> TestResult<Vec<LineSummary>> {
+    key(app, KeyCode::F(2));
+    let Step::Summary(lines) = step(app)? else {
+        return Err(format!("no summary: {:?}", step(app)?).into());
+    };
+    Ok(lines)
+}
+
+/// How many expired-lot discrepancies the store holds.
+fn expired_lots(store: &Store) -> TestResult<usize> {
+    Ok(store
+        .discrepancies()?
+        .into_iter()
+        .filter(|d| d.kind == "expired_lot")
+        .count())
 }
 
 /// The screen line that mentions `needle`.
-fn screen_line<'a>(screen: &'a str, needle: &str) -> Res<&'a str> {
+fn screen_line<'a>(screen: &'a str, needle: &str) -> TestResult<&'a str> {
     Ok(screen
         .lines()
         .find(|l| l.contains(needle))
@@ -601,10 +563,7 @@ fn item_not_on_the_po_is_received_as_unexpected_when_allowed() -> TestResult {
     let po = app.store().purchase_order("PO-5001")?.ok_or("no PO")?;
     assert!(po.lines.iter().all(|l| l.received == 0 && l.damaged == 0));
     // The summary lists it as line 0; closing does not raise it again.
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err("no summary".into());
-    };
+    let lines = summary(&mut app)?;
     let extra = lines
         .iter()
         .find(|l| l.line == 0)
@@ -624,18 +583,16 @@ fn item_not_on_the_po_is_received_as_unexpected_when_allowed() -> TestResult {
 
 // ----- 6. over-receipt -----
 
-fn bread_at_dock(app: &App) -> Res<i64> {
+fn bread_at_dock(app: &App) -> TestResult<i64> {
     Ok(app.store().balance("DOCK-01", "SKU-10040", "BR9")?)
 }
 
 /// Receive the 13 ordered loaves of PO-5001 line 1 in one scan, then scan 2 more.
 fn bread_over_by_two(app: &mut App) -> TestResult {
     start(app, "PO-5001", "DN-5")?;
-    scan(app, &gs1_raw(BREAD_14, "301231", "BR9", 13));
-    key(app, KeyCode::Enter);
+    scan_label_and_enter(app, BREAD_14, "301231", "BR9", 13);
     assert_eq!(bread_at_dock(app)?, 13);
-    scan(app, &gs1_raw(BREAD_14, "301231", "BR9", 2));
-    key(app, KeyCode::Enter);
+    scan_label_and_enter(app, BREAD_14, "301231", "BR9", 2);
     Ok(())
 }
 
@@ -725,8 +682,7 @@ fn over_receipt_can_be_parked_in_quarantine_or_cancelled() -> TestResult {
     assert_eq!(notice(&app), "SKU-10040 not received");
     assert_eq!(app.store().journal_len()?, len);
     // P parks it in quarantine.
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "BR9", 2));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "BR9", 2);
     assert!(matches!(step(&app)?, Step::Approve { .. }));
     // P alone does nothing until Enter.
     typed(&mut app, "p");
@@ -742,10 +698,7 @@ fn over_receipt_can_be_parked_in_quarantine_or_cancelled() -> TestResult {
     assert!(moved["receipt"]["approved_by"].is_null());
     assert_eq!(moved["receipt"]["damaged"], false);
     // It counts on the line, so the closing summary shows it as over.
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err("no summary".into());
-    };
+    let lines = summary(&mut app)?;
     let l1 = lines.iter().find(|l| l.line == 1).ok_or("line 1")?;
     assert_eq!((l1.good, l1.over()), (15, 2));
     assert_checked(app.store())
@@ -753,14 +706,10 @@ fn over_receipt_can_be_parked_in_quarantine_or_cancelled() -> TestResult {
 
 #[test]
 fn over_receipt_tolerance_ten_percent() -> TestResult {
-    let mut app = app_with(receiving_config(ReceivingConfig {
-        over_tolerance_pct: 10,
-        ..ReceivingConfig::default()
-    }))?;
+    let mut app = app_with(over_tolerance_10())?;
     start(&mut app, "PO-5001", "DN-6")?;
     // 120 ordered, 10 % more is 132: eleven cases need nobody.
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "T10", 11));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "T10", 11);
     assert_eq!(app.take_bells(), 0);
     assert_eq!(po_line(&app, "PO-5001", 2)?.received, 132);
     // One unit more does.
@@ -790,8 +739,7 @@ fn over_receipt_tolerance_ten_percent() -> TestResult {
     assert_eq!(moved["to"], "QUAR-01");
     assert_eq!(moved["receipt"]["approved_by"], "1007");
     // Supervisor approves the next over-receipt; damaged units count towards the limit.
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "T10", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "T10", 1);
     let Step::Approve { why, .. } = step(&app)? else {
         return Err("no approval".into());
     };
@@ -908,12 +856,7 @@ fn expired_lot_needs_a_supervisor_and_esc_cancels() -> TestResult {
     assert!(matches!(step(&app)?, Step::Qty(_)), "{:?}", step(&app)?);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.store().balance("DOCK-01", "SKU-10029", "TODAY1")?, 12);
-    let expired = app
-        .store()
-        .discrepancies()?
-        .into_iter()
-        .filter(|d| d.kind == "expired_lot")
-        .count();
+    let expired = expired_lots(app.store())?;
     assert_eq!(expired, 1, "a lot in date raises none");
     assert_checked(app.store())
 }
@@ -1011,8 +954,7 @@ fn blind_receiving_hides_ordered_quantities() -> TestResult {
     }))?;
     start(&mut app, "PO-5001", "DN-9")?;
     assert!(flow(&app)?.blind());
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "BL1", 2));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "BL1", 2);
     let screen = render(&app, 80, 24)?;
     assert!(screen.contains("(blind)"), "{screen}");
     assert!(screen.contains("Recvd"), "{screen}");
@@ -1090,39 +1032,45 @@ fn expected_discrepancies(lines: &[LineSummary], tolerance_pct: u32) -> Vec<(Str
     out
 }
 
-fn raised_for(store: &Store, receipt: &str) -> Res<Vec<(String, i64, i64)>> {
+/// The store's discrepancies that `keep` selects, each as `row` makes it, sorted.
+fn discrepancies_as<T: Ord>(
+    store: &Store,
+    keep: impl Fn(&Discrepancy) -> bool,
+    row: impl Fn(Discrepancy) -> T,
+) -> TestResult<Vec<T>> {
     let mut out: Vec<_> = store
         .discrepancies()?
         .into_iter()
-        .filter(|d| d.receipt.as_deref() == Some(receipt) && d.kind != "unexpected")
-        .map(|d| (d.kind, d.line.unwrap_or(0), d.qty))
+        .filter(|d| keep(d))
+        .map(row)
         .collect();
     out.sort();
     Ok(out)
 }
 
+/// What closing `receipt` raised, but the unexpected items, as (kind, line, qty).
+fn raised_for(store: &Store, receipt: &str) -> TestResult<Vec<(String, i64, i64)>> {
+    discrepancies_as(
+        store,
+        |d| d.receipt.as_deref() == Some(receipt) && d.kind != "unexpected",
+        |d| (d.kind, d.line.unwrap_or(0), d.qty),
+    )
+}
+
 #[test]
 fn close_raises_discrepancies_as_the_summary_says_and_backorders() -> TestResult {
-    let mut app = app_with(receiving_config(ReceivingConfig {
-        over_tolerance_pct: 10,
-        ..ReceivingConfig::default()
-    }))?;
+    let mut app = app_with(over_tolerance_10())?;
     start(&mut app, "PO-5001", "DN-10")?;
     let receipt = flow(&app)?.receipt.clone().ok_or("no receipt")?;
     // Line 1: 10 good and 2 damaged of 13.
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "C1", 10));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "C1", 10);
     scan(&mut app, &gs1_raw(BREAD_14, "301231", "C1", 2));
     f3(&mut app);
     // Line 2: 132 of 120, within the 10 % tolerance: accepted as it is.
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "C2", 11));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "C2", 11);
     assert_eq!(app.take_bells(), 0);
 
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err(format!("no summary: {:?}", step(&app)?).into());
-    };
+    let lines = summary(&mut app)?;
     let by_line = |n: i64| lines.iter().find(|l| l.line == n).ok_or("missing line");
     assert_eq!(lines.len(), 5);
     let l1 = by_line(1)?;
@@ -1169,43 +1117,27 @@ fn close_raises_discrepancies_as_the_summary_says_and_backorders() -> TestResult
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     assert_eq!(step(&app)?, Step::ScanItem);
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "C1", 1));
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err("no summary".into());
-    };
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "C1", 1);
+    let lines = summary(&mut app)?;
     let l1 = lines.iter().find(|l| l.line == 1).ok_or("line 1")?;
     assert_eq!((l1.before, l1.good, l1.short()), (12, 1, 0));
     assert_checked(app.store())
 }
 
 /// The over discrepancies of the store, as (line, qty), sorted.
-fn overs(store: &Store) -> Res<Vec<(Option<i64>, i64)>> {
-    let mut out: Vec<_> = store
-        .discrepancies()?
-        .into_iter()
-        .filter(|d| d.kind == "over")
-        .map(|d| (d.line, d.qty))
-        .collect();
-    out.sort();
-    Ok(out)
+fn overs(store: &Store) -> TestResult<Vec<(Option<i64>, i64)>> {
+    discrepancies_as(store, |d| d.kind == "over", |d| (d.line, d.qty))
 }
 
 #[test]
 fn over_within_the_tolerance_raises_no_discrepancy_at_close() -> TestResult {
-    let mut app = app_with(receiving_config(ReceivingConfig {
-        over_tolerance_pct: 10,
-        ..ReceivingConfig::default()
-    }))?;
+    let mut app = app_with(over_tolerance_10())?;
     start(&mut app, "PO-5001", "DN-TOL")?;
     let receipt = flow(&app)?.receipt.clone().ok_or("no receipt")?;
     // Line 2: 132 of 120, just within 10 %. Line 1: 15 of 13, over the 14 allowed, so a
     // supervisor approves it.
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "TL2", 11));
-    key(&mut app, KeyCode::Enter);
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "TL1", 15));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "TL2", 11);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "TL1", 15);
     assert!(
         matches!(step(&app)?, Step::Approve { .. }),
         "{:?}",
@@ -1216,10 +1148,7 @@ fn over_within_the_tolerance_raises_no_discrepancy_at_close() -> TestResult {
     assert_eq!(po_line(&app, "PO-5001", 1)?.received, 15);
     app.take_bells();
 
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err(format!("no summary: {:?}", step(&app)?).into());
-    };
+    let lines = summary(&mut app)?;
     let l2 = lines.iter().find(|l| l.line == 2).ok_or("line 2")?;
     assert_eq!(
         l2.over(),
@@ -1267,18 +1196,9 @@ fn close_receipt_takes_the_sites_tolerance() -> TestResult {
         store.receive(
             "1001",
             &floorhand::store::Receive {
-                receipt: receipt.clone(),
-                line: 1,
-                sku: "SKU-10027".into(),
-                lot: String::new(),
-                expiry: None,
-                qty: 145,
-                damaged: false,
-                to: "DOCK-01".into(),
                 approved_by: Some("1007".into()),
-                sscc: None,
                 tolerance_pct: tolerance,
-                today: date(2026, 11, 22)?,
+                ..receive_to_dock(&receipt, 1, "SKU-10027", "", None, 145)?
             },
         )?;
         let raised =
@@ -1297,15 +1217,12 @@ fn close_receipt_takes_the_sites_tolerance() -> TestResult {
 }
 
 /// The shorts of PO-5001 in the store, as (line, qty), sorted.
-fn shorts(store: &Store) -> Res<Vec<(Option<i64>, i64)>> {
-    let mut out: Vec<_> = store
-        .discrepancies()?
-        .into_iter()
-        .filter(|d| d.kind == "short" && d.po.as_deref() == Some("PO-5001"))
-        .map(|d| (d.line, d.qty))
-        .collect();
-    out.sort();
-    Ok(out)
+fn shorts(store: &Store) -> TestResult<Vec<(Option<i64>, i64)>> {
+    discrepancies_as(
+        store,
+        |d| d.kind == "short" && d.po.as_deref() == Some("PO-5001"),
+        |d| (d.line, d.qty),
+    )
 }
 
 /// Close the open receipt from the item scan: F2, Enter.
@@ -1322,10 +1239,8 @@ fn a_backordered_short_is_not_raised_again_while_it_is_pending() -> TestResult {
     let mut app = app_with(Config::default())?;
     // First delivery: 10 loaves of 13 and 2 cases of bacon of 120.
     start(&mut app, "PO-5001", "DN-S1")?;
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "SH1", 10));
-    key(&mut app, KeyCode::Enter);
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "SH2", 2));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "SH1", 10);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "SH2", 2);
     close(&mut app)?;
     assert_eq!(
         notice(&app),
@@ -1345,8 +1260,7 @@ fn a_backordered_short_is_not_raised_again_while_it_is_pending() -> TestResult {
     key(&mut app, KeyCode::Enter);
     scan(&mut app, "DN-S2");
     let receipt = flow(&app)?.receipt.clone().ok_or("no receipt")?;
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "SH1", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "SH1", 1);
     close(&mut app)?;
     assert_eq!(
         notice(&app),
@@ -1383,8 +1297,7 @@ fn close_policy_close_closes_the_po() -> TestResult {
         ..ReceivingConfig::default()
     }))?;
     start(&mut app, "PO-5001", "DN-11")?;
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "CL1", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "CL1", 1);
     key(&mut app, KeyCode::F(2));
     key(&mut app, KeyCode::Enter);
     assert_eq!(step(&app)?, Step::ChoosePo);
@@ -1393,13 +1306,7 @@ fn close_policy_close_closes_the_po() -> TestResult {
     assert_eq!(last_event_of(&app, "receipt_closed")?["po_closed"], true);
     assert!(!flow(&app)?.pos.iter().any(|p| p.po == "PO-5001"));
     // Lines 1, 3, 4, 5 short entirely, line 2 short by 108.
-    let mut shorts: Vec<(Option<i64>, i64)> = app
-        .store()
-        .discrepancies()?
-        .into_iter()
-        .map(|d| (d.line, d.qty))
-        .collect();
-    shorts.sort();
+    let shorts = discrepancies_as(app.store(), |_| true, |d| (d.line, d.qty))?;
     assert_eq!(
         shorts,
         vec![
@@ -1434,10 +1341,7 @@ fn fully_received_po_closes_with_either_policy() -> TestResult {
         scan(&mut app, "10614141100931"); // a case of 12 peanut butter
         scan(&mut app, "120");
         assert_eq!(app.take_bells(), 0, "{policy:?}: {}", notice(&app));
-        key(&mut app, KeyCode::F(2));
-        let Step::Summary(lines) = step(&app)? else {
-            return Err("no summary".into());
-        };
+        let lines = summary(&mut app)?;
         assert!(lines.iter().all(|l| l.discrepancies(0).is_empty()));
         key(&mut app, KeyCode::Enter);
         assert_eq!(
@@ -1522,8 +1426,7 @@ fn resume_after_logout() -> TestResult {
     let mut app = app_with(Config::default())?;
     start(&mut app, "PO-5001", "DN-14")?;
     let receipt = flow(&app)?.receipt.clone();
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "RS1", 2));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "RS1", 2);
     // Halfway through the next scan, the receiver logs out.
     scan(&mut app, BREAD);
     key(&mut app, KeyCode::F(9));
@@ -1543,12 +1446,8 @@ fn resume_after_logout() -> TestResult {
     let bacon = screen_line(&screen, "SKU-10029")?;
     assert!(bacon.contains("24"), "{bacon}");
     // Go on and close.
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "RS1", 1));
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::F(2));
-    let Step::Summary(lines) = step(&app)? else {
-        return Err("no summary".into());
-    };
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "RS1", 1);
+    let lines = summary(&mut app)?;
     assert_eq!(lines.iter().find(|l| l.line == 2).map(|l| l.good), Some(36));
     key(&mut app, KeyCode::Enter);
     assert_eq!(step(&app)?, Step::ChoosePo);
@@ -1565,8 +1464,7 @@ fn resume_after_restart_on_a_file_store() -> TestResult {
         floorhand::demo::load(&mut store)?;
         let mut app = app_on(store, Config::default())?;
         start(&mut app, "PO-5001", "DN-15")?;
-        scan(&mut app, &gs1_raw(BACON_CASE, "301215", "RS2", 3));
-        key(&mut app, KeyCode::Enter);
+        scan_label_and_enter(&mut app, BACON_CASE, "301215", "RS2", 3);
         scan(&mut app, BREAD);
         scan(&mut app, "RS2B");
         scan(&mut app, "301231");
@@ -1629,8 +1527,7 @@ fn label_for_the_last_scan_goes_to_the_printer_directory() -> TestResult {
     assert_eq!(app.store().journal_len()?, len);
     assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
 
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "LB1", 2));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "LB1", 2);
     key(&mut app, KeyCode::F(5));
     assert_eq!(app.take_bells(), 0, "{}", notice(&app));
     assert_eq!(notice(&app), "label T01-000001 printed");
@@ -1667,8 +1564,7 @@ fn label_for_the_last_scan_goes_to_the_printer_directory() -> TestResult {
 fn label_without_a_printer_is_refused() -> TestResult {
     let mut app = app_with(Config::default())?;
     start(&mut app, "PO-5001", "DN-17")?;
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "LB3", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "LB3", 1);
     let len = app.store().journal_len()?;
     key(&mut app, KeyCode::F(5));
     assert_eq!(app.take_bells(), 1);
@@ -1687,16 +1583,12 @@ fn label_without_a_printer_is_refused() -> TestResult {
 fn only_receivers_open_receiving() -> TestResult {
     let mut app = app_with(Config::default())?;
     login(&mut app, "1002", "2222");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no menu".into());
-    };
-    assert!(!home.tasks.contains(&Task::Receiving));
+    let tasks = home_tasks(&app)?;
+    assert!(!tasks.contains(&Task::Receiving));
     key(&mut app, KeyCode::F(9));
     login(&mut app, "1007", "7777");
-    let Screen::Home(home) = app.screen() else {
-        return Err("no menu".into());
-    };
-    assert!(!home.tasks.contains(&Task::Receiving));
+    let tasks = home_tasks(&app)?;
+    assert!(!tasks.contains(&Task::Receiving));
     assert_checked(app.store())
 }
 
@@ -1772,8 +1664,25 @@ fn plain_scan(code: &str) -> ScannedItem {
     }
 }
 
+/// S1 scanned and resolved to the widget without lots, one to a pack.
+fn scan_plain_widget(f: &mut ReceivingFlow) {
+    f.input(Input::Scanned("S1".into()));
+    f.answer(Answer::Resolved {
+        scan: plain_scan("S1"),
+        item: Ok((widget(false), 1)),
+    });
+}
+
+/// The receive request that `effects` must consist of.
+fn receive_request(effects: &[Effect]) -> TestResult<&Pending> {
+    let [Effect::Receiving(Request::Receive { pending, .. })] = effects else {
+        return Err(format!("{effects:?}").into());
+    };
+    Ok(pending)
+}
+
 /// A flow at the item scan of receipt R1 of PO-1.
-fn scanning(policy: Policy, ordered: i64, received: i64) -> Res<ReceivingFlow> {
+fn scanning(policy: Policy, ordered: i64, received: i64) -> TestResult<ReceivingFlow> {
     let pos = vec![PoSummary {
         po: "PO-1".into(),
         supplier: "Acme".into(),
@@ -1841,24 +1750,18 @@ fn flow_gs1_scan_to_receive_request() -> TestResult {
     for (text, qty) in [("7d", 7), ("7D", 7), ("d", 12)] {
         let mut g = f.clone();
         let effects = g.input(Input::Scanned(text.into()));
-        let [Effect::Receiving(Request::Receive { pending, .. })] = effects.as_slice() else {
-            return Err(format!("{text}: {effects:?}").into());
-        };
+        let pending = receive_request(&effects).map_err(|e| format!("{text}: {e}"))?;
         assert_eq!((pending.qty, pending.damaged), (qty, true), "{text}");
     }
     // Enter alone: the default, good.
     let effects = f.clone().input(Input::Scanned(String::new()));
-    let [Effect::Receiving(Request::Receive { pending, .. })] = effects.as_slice() else {
-        return Err(format!("{effects:?}").into());
-    };
+    let pending = receive_request(&effects)?;
     assert_eq!((pending.qty, pending.damaged), (12, false));
     // Another function key at the quantity does nothing.
     assert!(f.clone().input(Input::Function(4, "5".into())).is_empty());
     // F3 with an empty field: the default, damaged.
     let effects = f.clone().input(Input::Function(3, String::new()));
-    let [Effect::Receiving(Request::Receive { pending, .. })] = effects.as_slice() else {
-        return Err(format!("{effects:?}").into());
-    };
+    let pending = receive_request(&effects)?;
     assert_eq!((pending.qty, pending.damaged), (12, true));
     // F3 with a keyed 5: a damaged receive request of 5.
     let effects = f.input(Input::Function(3, "5".into()));
@@ -1875,11 +1778,7 @@ fn flow_gs1_scan_to_receive_request() -> TestResult {
     assert_eq!(f.step, Step::ScanItem);
     assert_eq!(f.last.as_ref().map(|p| p.qty), Some(5));
     // A store refusal of the commit keeps the scan and rings.
-    f.input(Input::Scanned("S1".into()));
-    f.answer(Answer::Resolved {
-        scan: plain_scan("S1"),
-        item: Ok((widget(false), 1)),
-    });
+    scan_plain_widget(&mut f);
     f.input(Input::Scanned(String::new()));
     // ... and asks for the PO again, which may have changed under it.
     assert_eq!(
@@ -1909,11 +1808,7 @@ fn flow_gs1_scan_to_receive_request() -> TestResult {
 #[test]
 fn flow_over_receipt_park_and_approve() -> TestResult {
     let mut f = scanning(policy(), 10, 10)?;
-    f.input(Input::Scanned("S1".into()));
-    f.answer(Answer::Resolved {
-        scan: plain_scan("S1"),
-        item: Ok((widget(false), 1)),
-    });
+    scan_plain_widget(&mut f);
     assert_eq!(f.input(Input::Scanned("2".into())), vec![Effect::Beep]);
     let Step::Approve { why, stage, .. } = f.step.clone() else {
         return Err(format!("{:?}", f.step).into());
@@ -1938,9 +1833,7 @@ fn flow_over_receipt_park_and_approve() -> TestResult {
     for p in ["p", "P"] {
         let mut parked = f.clone();
         let effects = parked.input(Input::Scanned(p.into()));
-        let [Effect::Receiving(Request::Receive { pending, .. })] = effects.as_slice() else {
-            return Err(format!("{effects:?}").into());
-        };
+        let pending = receive_request(&effects)?;
         assert!(pending.park && !pending.damaged && pending.approved_by.is_none());
     }
     // Approve: S then Enter, badge, PIN; a refusal goes back to the badge.
@@ -1969,9 +1862,7 @@ fn flow_over_receipt_park_and_approve() -> TestResult {
     f.input(Input::Scanned("1007".into()));
     f.input(Input::Scanned("7777".into()));
     let effects = f.answer(Answer::Authorized(Ok("1007".into())));
-    let [Effect::Receiving(Request::Receive { pending, .. })] = effects.as_slice() else {
-        return Err(format!("{effects:?}").into());
-    };
+    let pending = receive_request(&effects)?;
     assert_eq!(pending.approved_by.as_deref(), Some("1007"));
     assert!(pending.over_approved);
     assert_eq!(pending.qty, 2);
@@ -2155,18 +2046,15 @@ fn the_store_judges_a_known_lot_by_its_recorded_expiry() -> TestResult {
     let mut store = demo_store()?;
     let receipt = store.start_receipt("1001", "PO-5001", None)?;
     let mut r = floorhand::store::Receive {
-        receipt,
-        line: 2,
-        sku: "SKU-10029".into(),
-        lot: "OLD3".into(),
-        expiry: Some(date(2026, 11, 1)?),
-        qty: 12,
-        damaged: false,
-        to: "DOCK-01".into(),
         approved_by: Some("1007".into()),
-        sscc: None,
-        tolerance_pct: 0,
-        today: date(2026, 11, 22)?,
+        ..receive_to_dock(
+            &receipt,
+            2,
+            "SKU-10029",
+            "OLD3",
+            Some(date(2026, 11, 1)?),
+            12,
+        )?
     };
     store.receive("1001", &r)?;
     let len = store.journal_len()?;
@@ -2199,11 +2087,7 @@ fn the_store_judges_a_known_lot_by_its_recorded_expiry() -> TestResult {
     r.expiry = Some(date(2026, 11, 1)?);
     store.receive("1001", &r)?;
     assert_eq!(store.balance("DOCK-01", "SKU-10029", "NEW3")?, 24);
-    let expired = store
-        .discrepancies()?
-        .into_iter()
-        .filter(|d| d.kind == "expired_lot")
-        .count();
+    let expired = expired_lots(&store)?;
     assert_eq!(expired, 2);
     assert_checked(&store)
 }
@@ -2214,8 +2098,7 @@ fn the_store_judges_a_known_lot_by_its_recorded_expiry() -> TestResult {
 fn a_known_lot_in_date_is_not_held_up_by_an_old_label() -> TestResult {
     let mut app = app_with(Config::default())?;
     start(&mut app, "PO-5001", "DN-B2B")?;
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "GOOD1", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "GOOD1", 1);
     scan(&mut app, &gs1_raw(BACON_CASE, "261101", "GOOD1", 1));
     let Step::Qty(p) = step(&app)? else {
         return Err(format!("no qty step: {:?} ({})", step(&app)?, notice(&app)).into());
@@ -2227,12 +2110,7 @@ fn a_known_lot_in_date_is_not_held_up_by_an_old_label() -> TestResult {
     assert_eq!(app.store().balance("DOCK-01", "SKU-10029", "GOOD1")?, 24);
     let moved = last_event_of(&app, "stock_moved")?;
     assert!(moved["receipt"]["approved_by"].is_null());
-    let expired = app
-        .store()
-        .discrepancies()?
-        .into_iter()
-        .filter(|d| d.kind == "expired_lot")
-        .count();
+    let expired = expired_lots(app.store())?;
     assert_eq!(expired, 0);
     assert_checked(app.store())
 }
@@ -2248,27 +2126,20 @@ fn an_over_receipt_seen_only_by_the_store_asks_for_a_supervisor_next() -> TestRe
     floorhand::demo::load(&mut store)?;
     let mut app = app_on(store, Config::default())?;
     start(&mut app, "PO-5001", "DN-B7")?;
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "TT1", 10));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "TT1", 10);
     // Another terminal receives the other 3 of line 1 meanwhile.
     let mut other = Store::open(&path, "T02")?;
     let receipt = other.start_receipt("1001", "PO-5001", Some("DN-T02"))?;
     other.receive(
         "1001",
-        &floorhand::store::Receive {
-            receipt,
-            line: 1,
-            sku: "SKU-10040".into(),
-            lot: "TT1".into(),
-            expiry: Some(date(2030, 12, 31)?),
-            qty: 3,
-            damaged: false,
-            to: "DOCK-01".into(),
-            approved_by: None,
-            sscc: None,
-            tolerance_pct: 0,
-            today: date(2026, 11, 22)?,
-        },
+        &receive_to_dock(
+            &receipt,
+            1,
+            "SKU-10040",
+            "TT1",
+            Some(date(2030, 12, 31)?),
+            3,
+        )?,
     )?;
     drop(other);
     app.take_bells();
@@ -2307,8 +2178,7 @@ fn an_over_receipt_seen_only_by_the_store_asks_for_a_supervisor_next() -> TestRe
         "1007"
     );
     // Esc and a new scan ask for a supervisor straight away, too.
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "TT1", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "TT1", 1);
     assert!(
         matches!(step(&app)?, Step::Approve { .. }),
         "{:?}",
@@ -2427,8 +2297,7 @@ fn a_failed_label_print_is_not_journaled() -> TestResult {
     config.labels.printer = format!("dir:{}", blocker.join("labels").display()).parse()?;
     let mut app = app_with(config)?;
     start(&mut app, "PO-5001", "DN-B3")?;
-    scan(&mut app, &gs1_raw(BACON_CASE, "301215", "LB2", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BACON_CASE, "301215", "LB2", 1);
     let len = app.store().journal_len()?;
     key(&mut app, KeyCode::F(5));
     assert_eq!(app.take_bells(), 1, "the print failed: {}", notice(&app));
@@ -2555,14 +2424,12 @@ fn keyed_expiry_day_00_is_the_last_day_of_the_month() -> TestResult {
 fn the_closing_summary_counts_what_close_raises() -> TestResult {
     let mut app = app_with(Config::default())?;
     start(&mut app, "PO-5001", "DN-S1")?;
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "SH1", 10));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "SH1", 10);
     close(&mut app)?;
     // Second delivery: one more loaf; lines 2 to 5 are short as before.
     key(&mut app, KeyCode::Enter);
     scan(&mut app, "DN-S2");
-    scan(&mut app, &gs1_raw(BREAD_14, "301231", "SH1", 1));
-    key(&mut app, KeyCode::Enter);
+    scan_label_and_enter(&mut app, BREAD_14, "301231", "SH1", 1);
     key(&mut app, KeyCode::F(2));
     let screen = render(&app, 80, 24)?;
     let count_after = |text: &str, marker: &str| -> Option<usize> {

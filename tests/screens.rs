@@ -1,53 +1,12 @@
 //! Every screen rendered into a TestBackend at 40x16 (RF gun) and 80x24, driven by the
 //! same key events a scanner sends, and compared with reviewed snapshots.
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-use floorhand::config::Config;
-use floorhand::store::Store;
-use floorhand::tui::{self, App};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod common;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const SIZES: [(u16, u16); 2] = [(40, 16), (80, 24)];
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 14, 20, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn demo_app() -> Result<App, Box<dyn std::error::Error>> {
-    let mut store = Store::open_in_memory("T01")?;
-    floorhand::demo::load(&mut store)?;
-    let mut app = App::new(store, Config::default(), now());
-    app.set_utc_offset(FixedOffset::east_opt(0).ok_or("offset")?);
-    Ok(app)
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn scan(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-    key(app, KeyCode::Enter);
-}
-
-fn login(app: &mut App, badge: &str, pin: &str) {
-    scan(app, badge);
-    scan(app, pin);
-}
-
-fn render(app: &App, w: u16, h: u16) -> Result<String, Box<dyn std::error::Error>> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
-    tui::draw(&mut terminal, app)?;
-    Ok(terminal.backend().to_string())
-}
+use common::TestResult;
+use common::app::{SIZES, key, login, render, scan, snapshot_app, typed};
+use floorhand::tui::App;
+use ratatui::crossterm::event::KeyCode;
 
 /// Snapshot the app at both sizes under `name_WxH`.
 fn snap(app: &App, name: &str) -> TestResult {
@@ -60,12 +19,10 @@ fn snap(app: &App, name: &str) -> TestResult {
 
 #[test]
 fn login_screen_lists_demo_logins() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     snap(&app, "login")?;
     scan(&mut app, "1001");
-    for c in "11".chars() {
-        key(&mut app, KeyCode::Char(c));
-    }
+    typed(&mut app, "11");
     let screen = render(&app, 40, 16)?;
     assert!(screen.contains("PIN> **_"), "the PIN is masked:\n{screen}");
     assert!(!screen.contains("PIN> 11"));
@@ -74,7 +31,7 @@ fn login_screen_lists_demo_logins() -> TestResult {
 
 #[test]
 fn wrong_pin_shows_tries_left_and_rings() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     login(&mut app, "1001", "0000");
     assert_eq!(app.take_bells(), 1);
     snap(&app, "login_wrong_pin")
@@ -82,18 +39,18 @@ fn wrong_pin_shows_tries_left_and_rings() -> TestResult {
 
 #[test]
 fn home_menu_by_role() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     login(&mut app, "1001", "1111");
     assert!(app.user().is_some());
     snap(&app, "home_receiver")?;
-    let mut sup = demo_app()?;
+    let mut sup = snapshot_app()?;
     login(&mut sup, "1007", "7777");
     snap(&sup, "home_supervisor")
 }
 
 #[test]
 fn stock_lookup_by_item_location_lot_and_not_found() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     login(&mut app, "1001", "1111");
     scan(&mut app, "1");
     snap(&app, "lookup_empty")?;
@@ -126,7 +83,7 @@ fn stock_lookup_by_item_location_lot_and_not_found() -> TestResult {
 
 #[test]
 fn help_overlay_shows_the_screens_procedure() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     key(&mut app, KeyCode::F(1));
     let screen = render(&app, 80, 24)?;
     assert!(
@@ -147,7 +104,7 @@ fn help_overlay_shows_the_screens_procedure() -> TestResult {
 
 #[test]
 fn too_small_terminal_asks_for_more_room() -> TestResult {
-    let app = demo_app()?;
+    let app = snapshot_app()?;
     for (w, h) in [(39, 16), (40, 15), (20, 5)] {
         let screen = render(&app, w, h)?;
         assert!(screen.contains("Terminal too small"), "{w}x{h}:\n{screen}");

@@ -2,65 +2,15 @@
 //! 80x24, driven through the App with the key events a scanner and a user send, and
 //! compared with reviewed snapshots.
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+mod common;
+
+use common::TestResult;
+use common::app::{SIZES, key, login, render, scan, snapshot_app, snapshot_app_with, typed};
 use floorhand::config::{Config, ReceivingConfig};
 use floorhand::flows::putaway::Step as PutawayStep;
-use floorhand::store::Store;
+use floorhand::tui::App;
 use floorhand::tui::app::Screen;
-use floorhand::tui::{self, App};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const SIZES: [(u16, u16); 2] = [(40, 16), (80, 24)];
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 14, 20, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-fn demo_app_with(config: Config) -> Result<App, Box<dyn std::error::Error>> {
-    let mut store = Store::open_in_memory("T01")?;
-    floorhand::demo::load(&mut store)?;
-    let mut app = App::new(store, config, now());
-    app.set_utc_offset(FixedOffset::east_opt(0).ok_or("offset")?);
-    Ok(app)
-}
-
-fn demo_app() -> Result<App, Box<dyn std::error::Error>> {
-    demo_app_with(Config::default())
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-/// Keys typed into the field, without the terminator.
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-/// A scan: the text and the scanner's terminator (Enter).
-fn scan(app: &mut App, text: &str) {
-    typed(app, text);
-    key(app, KeyCode::Enter);
-}
-
-fn login(app: &mut App, badge: &str, pin: &str) {
-    scan(app, badge);
-    scan(app, pin);
-}
-
-fn render(app: &App, w: u16, h: u16) -> Result<String, Box<dyn std::error::Error>> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
-    tui::draw(&mut terminal, app)?;
-    Ok(terminal.backend().to_string())
-}
+use ratatui::crossterm::event::KeyCode;
 
 /// Snapshot the app at both sizes under `name_WxH`.
 fn snap(app: &App, name: &str) -> TestResult {
@@ -83,8 +33,8 @@ fn shows(app: &App, text: &str) -> TestResult {
 }
 
 /// The receiver signed in, on the open-PO list.
-fn receiving(config: Config) -> Result<App, Box<dyn std::error::Error>> {
-    let mut app = demo_app_with(config)?;
+fn receiving(config: Config) -> TestResult<App> {
+    let mut app = snapshot_app_with(config)?;
     login(&mut app, "1001", "1111");
     scan(&mut app, "2");
     if !matches!(app.screen(), Screen::Receiving(_)) {
@@ -238,7 +188,7 @@ fn blind_receiving_hides_the_ordered_quantities() -> TestResult {
 
 #[test]
 fn putaway_from_the_dock_to_a_bin() -> TestResult {
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     login(&mut app, "1002", "2222");
     scan(&mut app, "2");
     shows(&app, "At the dock")?;
@@ -288,7 +238,7 @@ fn help_on_receiving_and_putaway() -> TestResult {
     insta::assert_snapshot!("help_receiving_40x16", screen);
     key(&mut app, KeyCode::Esc);
 
-    let mut app = demo_app()?;
+    let mut app = snapshot_app()?;
     login(&mut app, "1002", "2222");
     scan(&mut app, "2");
     key(&mut app, KeyCode::F(1));

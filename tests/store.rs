@@ -1,13 +1,14 @@
 //! The store: schema and migrations, the journal, the invariants `check` verifies, and
 //! what happens when a write cannot be made.
 
+mod common;
+
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
+use common::TestResult;
 use floorhand::domain::{AbcClass, Item, Location, LocationRole, MoveReason, Role};
 use floorhand::store::{LoginOutcome, MIGRATIONS, Move, NewUser, Store, StoreError};
 use proptest::prelude::*;
 use std::collections::HashMap;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn item(sku: &str, lot_tracked: bool) -> Item {
     Item {
@@ -59,16 +60,9 @@ fn small_warehouse() -> Result<Store, StoreError> {
     Ok(s)
 }
 
+/// A transfer.
 fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64) -> Move {
-    Move {
-        sku: sku.into(),
-        lot: lot.into(),
-        expiry: None,
-        from: from.into(),
-        to: to.into(),
-        qty,
-        reason: MoveReason::Transfer,
-    }
+    common::mv(sku, lot, from, to, qty, MoveReason::Transfer)
 }
 
 #[test]

@@ -7,7 +7,14 @@
 //! Seeded: each test prints its seed; `FLOORHAND_SYNC_SEED=<seed>` replays it, and every
 //! failure names the seed it failed with.
 
+mod common;
+
 use chrono::{NaiveDate, Utc};
+use common::sync::{
+    Floor, Key, Rng, balances, base_seed, fast, floor, hot_source, move_from, seeded, some_of,
+    try_move,
+};
+use common::{TestResult, ensure, from_supplier, mv};
 use floorhand::domain::{Event, LocationRole, MoveReason};
 use floorhand::store::{
     Enrolment, Move, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
@@ -24,100 +31,10 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
-
-/// `assert!` that returns an error instead of panicking, so the caller can add the seed.
-macro_rules! ensure {
-    ($cond:expr, $($arg:tt)+) => {
-        if !$cond {
-            return Err(format!($($arg)+).into());
-        }
-    };
-}
-
-// ---------------------------------------------------------------------------------------
-// Seeds and randomness
-
-const SEED_VAR: &str = "FLOORHAND_SYNC_SEED";
-
-/// The test's seed: `FLOORHAND_SYNC_SEED` or the clock. Printed so a failure can be replayed.
-fn base_seed(test: &str) -> u64 {
-    let seed = std::env::var(SEED_VAR)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    eprintln!("{test}: seed {seed} (replay with {SEED_VAR}={seed})");
-    seed
-}
-
-/// Run one seeded case; a failure says which seed to replay.
-fn seeded<T>(test: &str, seed: u64, f: impl FnOnce(u64) -> TestResult<T>) -> TestResult<T> {
-    f(seed).map_err(|e| {
-        format!("{test} failed with seed {seed} (replay with {SEED_VAR}={seed}): {e}").into()
-    })
-}
-
-/// SplitMix64: small, good enough, and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// 0..n (0 when n is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    /// lo..=hi.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1).max(1) as usize) as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
-        v.get(self.below(v.len()))
-    }
-
-    fn fork(&mut self) -> Self {
-        Self::new(self.next())
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // The server in process
 
 type Shared = Rc<RefCell<Store>>;
-
-/// No fsync: these tests are about what sync decides, not about power loss (the HTTP
-/// test kills a real server for that), and waiting for the disk would make them slow.
-fn fast(store: &Store) -> TestResult {
-    store
-        .connection()
-        .pragma_update(None, "synchronous", "OFF")?;
-    Ok(())
-}
 
 /// A demo server store and an empty terminal store, built once per test process (the
 /// demo hashes nine PINs with Argon2, which is slow in the dev profile) and copied.
@@ -574,56 +491,6 @@ impl Transport for Faulty {
 // ---------------------------------------------------------------------------------------
 // The floor: random movements a terminal's own stock allows
 
-/// Where movements go, from the server's reference data.
-struct Floor {
-    docks: Vec<String>,
-    /// Storage bins without a capacity limit, so no movement is refused for room.
-    storage: Vec<String>,
-    packs: Vec<String>,
-    /// Items without lots, for receipts.
-    skus: Vec<String>,
-}
-
-fn floor(server: &Store) -> TestResult<Floor> {
-    let mut f = Floor {
-        docks: Vec::new(),
-        storage: Vec::new(),
-        packs: Vec::new(),
-        skus: Vec::new(),
-    };
-    for l in server.locations()? {
-        match l.role {
-            LocationRole::Dock => f.docks.push(l.code),
-            LocationRole::Storage if l.capacity.is_none() => f.storage.push(l.code),
-            LocationRole::Pack => f.packs.push(l.code),
-            _ => {}
-        }
-    }
-    let mut stmt = server
-        .connection()
-        .prepare("SELECT sku FROM items WHERE lot_tracked = 0 ORDER BY sku LIMIT 12")?;
-    f.skus = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    ensure!(
-        !f.docks.is_empty() && f.storage.len() > 10 && !f.packs.is_empty() && !f.skus.is_empty(),
-        "the demo warehouse lacks docks, bins, pack stations or plain items"
-    );
-    Ok(f)
-}
-
-fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReason) -> Move {
-    Move {
-        sku: sku.into(),
-        lot: lot.into(),
-        expiry: None,
-        from: from.into(),
-        to: to.into(),
-        qty,
-        reason,
-    }
-}
-
 /// One random movement the terminal's own view allows, by a user whose role may record
 /// it. Sources are biased to a few "hot" balances so that terminals collide. Returns
 /// whether one was recorded (the terminal may refuse it, e.g. for lack of stock).
@@ -632,42 +499,13 @@ fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bo
         return Ok(false); // not bootstrapped: it knows no locations yet
     }
     let rows = store.stock(&StockFilter::default())?;
-    let source = |rng: &mut Rng, roles: &[LocationRole]| {
-        let candidates: Vec<_> = rows
-            .iter()
-            .filter(|r| r.qty > 0 && roles.contains(&r.role))
-            .collect();
-        let hot = candidates.len().min(6);
-        let i = if rng.chance(0.7) {
-            rng.below(hot)
-        } else {
-            rng.below(candidates.len())
-        };
-        candidates.get(i).map(|r| (*r).clone())
-    };
-    let amount = |rng: &mut Rng, have: i64| {
-        if rng.chance(0.5) {
-            have
-        } else {
-            rng.range(1, have)
-        }
-    };
+    let source = |rng: &mut Rng, roles: &[LocationRole]| hot_source(rng, &rows, roles);
     let roll = rng.below(100);
     let (user, m) = if roll < 20 {
         let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
             return Ok(false);
         };
-        (
-            "1001",
-            mv(
-                sku,
-                "",
-                "SUPPLIER",
-                dock,
-                rng.range(1, 24),
-                MoveReason::Receipt,
-            ),
-        )
+        ("1001", from_supplier(sku, dock, rng.range(1, 24)))
     } else if roll < 40 {
         let Some(r) = source(rng, &[LocationRole::Dock]) else {
             return Ok(false);
@@ -675,11 +513,8 @@ fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bo
         let Some(to) = rng.pick(&floor.storage) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1002",
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Putaway),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1002", move_from(&r, to, qty, MoveReason::Putaway))
     } else if roll < 70 {
         let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
             return Ok(false);
@@ -691,11 +526,8 @@ fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bo
             return Ok(false);
         }
         let user = if rng.chance(0.5) { "1002" } else { "1007" };
-        let qty = amount(rng, r.qty);
-        (
-            user,
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Transfer),
-        )
+        let qty = some_of(rng, r.qty);
+        (user, move_from(&r, to, qty, MoveReason::Transfer))
     } else if roll < 85 {
         let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
             return Ok(false);
@@ -703,49 +535,22 @@ fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bo
         let Some(to) = rng.pick(&floor.packs) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1003",
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Pick),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1003", move_from(&r, to, qty, MoveReason::Pick))
     } else if roll < 95 {
         let Some(r) = source(rng, &[LocationRole::Pack]) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1004",
-            mv(
-                &r.sku,
-                &r.lot,
-                &r.location,
-                "CUSTOMER",
-                qty,
-                MoveReason::Ship,
-            ),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1004", move_from(&r, "CUSTOMER", qty, MoveReason::Ship))
     } else {
         let Some(r) = source(rng, &[LocationRole::Storage]) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1006",
-            mv(
-                &r.sku,
-                &r.lot,
-                &r.location,
-                "LOSS",
-                qty,
-                MoveReason::Adjustment,
-            ),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1006", move_from(&r, "LOSS", qty, MoveReason::Adjustment))
     };
-    match store.move_stock(user, &m) {
-        Ok(_) => Ok(true),
-        Err(StoreError::Rejected(_)) => Ok(false),
-        Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
-    }
+    try_move(store, user, &m)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -768,7 +573,7 @@ impl World {
     fn new(rng: &mut Rng, terminals: usize, faults: Faults) -> TestResult<Self> {
         let dir = tempfile::tempdir()?;
         let server = new_server(dir.path())?;
-        let floor = floor(&server.borrow())?;
+        let floor = floor(&server.borrow(), 11)?;
         let ledger = SharedLedger::default();
         let mut w = Self {
             dir,
@@ -784,7 +589,19 @@ impl World {
     }
 
     fn add_terminal(&mut self, name: &str, rng: Rng, faults: Faults) -> TestResult<usize> {
-        let (store, token) = enrol(&self.server, self.dir.path(), name)?;
+        let store = new_terminal(self.dir.path(), name)?;
+        self.join(store, name, rng, faults)
+    }
+
+    /// Enrol `store` as terminal `name` and link it to the server; returns its index.
+    fn join(
+        &mut self,
+        mut store: Store,
+        name: &str,
+        rng: Rng,
+        faults: Faults,
+    ) -> TestResult<usize> {
+        let token = enrol_store(&self.server, &mut store, name)?;
         let link = Faulty::new(&self.server, &token, rng, faults, &self.ledger);
         self.terms.push(Term { store, link });
         Ok(self.terms.len() - 1)
@@ -844,20 +661,6 @@ fn sync(t: &mut Term) -> TestResult<Option<Round>> {
 
 // ---------------------------------------------------------------------------------------
 // What must hold after everyone synced
-
-type Key = (String, String, String);
-
-fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
-    let rows = store.stock(&StockFilter {
-        include_virtual: true,
-        ..StockFilter::default()
-    })?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.qty != 0)
-        .map(|r| ((r.location, r.sku, r.lot), r.qty))
-        .collect())
-}
 
 fn diff(a: &BTreeMap<Key, i64>, b: &BTreeMap<Key, i64>) -> Vec<String> {
     let keys: BTreeSet<&Key> = a.keys().chain(b.keys()).collect();
@@ -1268,6 +1071,53 @@ fn exactly_once_under_all_faults_together() -> TestResult {
 // ---------------------------------------------------------------------------------------
 // Scripted scenarios
 
+/// A scripted scenario, seeded: `f` gets the generator and a world of `terminals`
+/// terminals on fault-free links.
+fn scripted(
+    test: &str,
+    terminals: usize,
+    f: impl FnOnce(&mut Rng, &mut World) -> TestResult,
+) -> TestResult {
+    seeded(test, base_seed(test), |seed| {
+        let mut rng = Rng::new(seed);
+        let mut w = World::new(&mut rng, terminals, Faults::NONE)?;
+        f(&mut rng, &mut w)
+    })
+}
+
+/// The demo's locations and items imported locally, as a terminal that never synced may
+/// know them (no stock).
+fn import_demo_reference(store: &mut Store) -> TestResult {
+    store.define_locations(
+        "system",
+        &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
+    )?;
+    store.define_items(
+        "system",
+        &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
+    )?;
+    Ok(())
+}
+
+/// `qty` of SKU-10099 (no lot) received good on line 1 of PO-5002 to DOCK-01, on
+/// 2026-11-21 with a 10 % tolerance.
+fn po_5002_line_1(receipt: &str, qty: i64) -> TestResult<Receive> {
+    Ok(Receive {
+        receipt: receipt.to_string(),
+        line: 1,
+        sku: "SKU-10099".into(),
+        lot: String::new(),
+        expiry: None,
+        qty,
+        damaged: false,
+        to: "DOCK-01".into(),
+        approved_by: None,
+        sscc: None,
+        tolerance_pct: 10,
+        today: NaiveDate::from_ymd_opt(2026, 11, 21).ok_or("date")?,
+    })
+}
+
 /// A round that must succeed.
 fn sync_ok(t: &mut Term) -> TestResult<Round> {
     sync(t)?.ok_or_else(|| format!("{}: unexpectedly offline", t.store.terminal()).into())
@@ -1309,9 +1159,7 @@ fn journal_has(store: &Store, id: &str) -> TestResult<bool> {
 #[test]
 fn rejected_event_is_reported_never_blocks_and_stays_home() -> TestResult {
     let test = "rejected_event_is_reported_never_blocks_and_stays_home";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+    scripted(test, 2, |_, w| {
         sync_ok(&mut w.terms[0])?;
         sync_ok(&mut w.terms[1])?;
         w.terms[0].link.faults = Faults {
@@ -1331,17 +1179,7 @@ fn rejected_event_is_reported_never_blocks_and_stays_home() -> TestResult {
                 MoveReason::Receipt,
             )],
         )?;
-        let good = t1.move_stock(
-            "1001",
-            &mv(
-                "SKU-10001",
-                "",
-                "SUPPLIER",
-                "DOCK-02",
-                7,
-                MoveReason::Receipt,
-            ),
-        )?;
+        let good = t1.move_stock("1001", &from_supplier("SKU-10001", "DOCK-02", 7))?;
         let bad_id = bad[0].id.to_string();
         let good_id = good[0].id.to_string();
         sync_eventually(&mut w.terms[0])?;
@@ -1432,37 +1270,18 @@ fn rejected_event_is_reported_never_blocks_and_stays_home() -> TestResult {
 #[test]
 fn bootstrap_keeps_pending_local_events() -> TestResult {
     let test = "bootstrap_keeps_pending_local_events";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+    scripted(test, 1, |rng, w| {
         // The other terminal works and syncs meanwhile, so the server moves on.
         sync_ok(&mut w.terms[0])?;
         for _ in 0..20 {
-            random_move(&mut rng, &mut w.terms[0].store, &w.floor)?;
+            random_move(rng, &mut w.terms[0].store, &w.floor)?;
         }
         sync_ok(&mut w.terms[0])?;
         // T9 knows the warehouse from a local import (no stock), and works offline.
         let mut t9 = new_terminal(w.dir.path(), "T9")?;
-        t9.define_locations(
-            "system",
-            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
-        )?;
-        t9.define_items(
-            "system",
-            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
-        )?;
+        import_demo_reference(&mut t9)?;
         let mut moves = Vec::new();
-        moves.extend(t9.move_stock(
-            "1001",
-            &mv(
-                "SKU-10001",
-                "",
-                "SUPPLIER",
-                "DOCK-01",
-                12,
-                MoveReason::Receipt,
-            ),
-        )?);
+        moves.extend(t9.move_stock("1001", &from_supplier("SKU-10001", "DOCK-01", 12))?);
         moves.extend(t9.move_stock(
             "1002",
             &mv(
@@ -1474,24 +1293,11 @@ fn bootstrap_keeps_pending_local_events() -> TestResult {
                 MoveReason::Putaway,
             ),
         )?);
-        moves.extend(t9.move_stock(
-            "1001",
-            &mv(
-                "SKU-10002",
-                "",
-                "SUPPLIER",
-                "DOCK-02",
-                3,
-                MoveReason::Receipt,
-            ),
-        )?);
-        let token = enrol_store(&w.server, &mut t9, "T9")?;
-        let pending = t9.pending_count()?;
-        let mut link = Faulty::new(&w.server, &token, rng.fork(), Faults::NONE, &w.ledger);
+        moves.extend(t9.move_stock("1001", &from_supplier("SKU-10002", "DOCK-02", 3))?);
+        let t9 = w.join(t9, "T9", rng.fork(), Faults::NONE)?;
+        let pending = w.terms[t9].store.pending_count()?;
         // The first round bootstraps, then its push is lost on the way.
-        link.lose_pushes = true;
-        w.terms.push(Term { store: t9, link });
-        let t9 = w.terms.len() - 1;
+        w.terms[t9].link.lose_pushes = true;
         ensure!(
             sync(&mut w.terms[t9])?.is_none(),
             "the push should have been lost"
@@ -1550,20 +1356,9 @@ fn bootstrap_keeps_pending_local_events() -> TestResult {
 #[test]
 fn cloned_terminal_is_told_to_reenrol_and_keeps_its_events() -> TestResult {
     let test = "cloned_terminal_is_told_to_reenrol_and_keeps_its_events";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+    scripted(test, 1, |_, w| {
         sync_ok(&mut w.terms[0])?;
-        let receipt = |qty| {
-            mv(
-                "SKU-10003",
-                "",
-                "SUPPLIER",
-                "DOCK-01",
-                qty,
-                MoveReason::Receipt,
-            )
-        };
+        let receipt = |qty| from_supplier("SKU-10003", "DOCK-01", qty);
         for q in 1..=3 {
             w.terms[0].store.move_stock("1001", &receipt(q))?;
         }
@@ -1639,9 +1434,7 @@ fn cloned_terminal_is_told_to_reenrol_and_keeps_its_events() -> TestResult {
 #[test]
 fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
     let test = "a_shift_offline_drains_in_batches_of_at_most_500";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+    scripted(test, 2, |rng, w| {
         sync_ok(&mut w.terms[0])?;
         sync_ok(&mut w.terms[1])?;
         let bins: Vec<String> = w.floor.storage.iter().take(20).cloned().collect();
@@ -1676,7 +1469,7 @@ fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
                 .collect();
             recorded += w.terms[0].store.move_batch("1002", &batch)?.len();
             // The other terminal works online meanwhile.
-            if random_move(&mut rng, &mut w.terms[1].store, &w.floor)? && rng.chance(0.3) {
+            if random_move(rng, &mut w.terms[1].store, &w.floor)? && rng.chance(0.3) {
                 sync_ok(&mut w.terms[1])?;
             }
         }
@@ -1720,9 +1513,7 @@ fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
 #[test]
 fn late_terminal_knows_what_the_others_pulled() -> TestResult {
     let test = "late_terminal_knows_what_the_others_pulled";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 2, Faults::NONE)?;
+    scripted(test, 2, |rng, w| {
         sync_ok(&mut w.terms[0])?;
         sync_ok(&mut w.terms[1])?;
         {
@@ -1735,23 +1526,7 @@ fn late_terminal_knows_what_the_others_pulled() -> TestResult {
         // T1 receives 10 on PO-5002 line 1.
         let t1 = &mut w.terms[0].store;
         let receipt = t1.start_receipt("1001", "PO-5002", None)?;
-        t1.receive(
-            "1001",
-            &Receive {
-                receipt,
-                line: 1,
-                sku: "SKU-10099".into(),
-                lot: String::new(),
-                expiry: None,
-                qty: 10,
-                damaged: false,
-                to: "DOCK-01".into(),
-                approved_by: None,
-                sscc: None,
-                tolerance_pct: 10,
-                today: NaiveDate::from_ymd_opt(2026, 11, 21).ok_or("date")?,
-            },
-        )?;
+        t1.receive("1001", &po_5002_line_1(&receipt, 10)?)?;
         // Both empty the same bin: the merge leaves it at -72 and the server raises it.
         w.terms[0].store.move_stock(
             "1007",
@@ -1859,20 +1634,9 @@ fn dump(store: &Store, table: &str) -> TestResult<Vec<String>> {
 #[test]
 fn server_restored_from_backup_is_detected() -> TestResult {
     let test = "server_restored_from_backup_is_detected";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+    scripted(test, 1, |_, w| {
         sync_ok(&mut w.terms[0])?;
-        let receipt = |qty| {
-            mv(
-                "SKU-10003",
-                "",
-                "SUPPLIER",
-                "DOCK-01",
-                qty,
-                MoveReason::Receipt,
-            )
-        };
+        let receipt = |qty| from_supplier("SKU-10003", "DOCK-01", qty);
         for q in 1..=2 {
             w.terms[0].store.move_stock("1001", &receipt(q))?;
         }
@@ -1907,26 +1671,16 @@ fn server_restored_from_backup_is_detected() -> TestResult {
 #[test]
 fn revoked_terminal_keeps_its_events_and_can_be_enrolled_again() -> TestResult {
     let test = "revoked_terminal_keeps_its_events_and_can_be_enrolled_again";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+    scripted(test, 1, |rng, w| {
         sync_ok(&mut w.terms[0])?;
         // T2 joins after T1, so T1 pulls the server's event about it.
         w.add_terminal("T2", rng.fork(), Faults::NONE)?;
         sync_ok(&mut w.terms[1])?;
         sync_ok(&mut w.terms[0])?;
         w.server.borrow_mut().revoke_terminal("T1")?;
-        let moved = w.terms[0].store.move_stock(
-            "1001",
-            &mv(
-                "SKU-10003",
-                "",
-                "SUPPLIER",
-                "DOCK-01",
-                4,
-                MoveReason::Receipt,
-            ),
-        )?;
+        let moved = w.terms[0]
+            .store
+            .move_stock("1001", &from_supplier("SKU-10003", "DOCK-01", 4))?;
         let t1 = &mut w.terms[0];
         match client::round(&mut t1.store, &mut t1.link) {
             Err(SyncError::Transport(TransportError::Unauthorized)) => {}
@@ -1956,40 +1710,15 @@ fn revoked_terminal_keeps_its_events_and_can_be_enrolled_again() -> TestResult {
 #[test]
 fn bootstrap_keeps_pending_receipts_on_their_po() -> TestResult {
     let test = "bootstrap_keeps_pending_receipts_on_their_po";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 0, Faults::NONE)?;
+    scripted(test, 0, |rng, w| {
         let mut t9 = new_terminal(w.dir.path(), "T9")?;
-        t9.define_locations(
-            "system",
-            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
-        )?;
-        t9.define_items(
-            "system",
-            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
-        )?;
+        import_demo_reference(&mut t9)?;
         t9.define_purchase_orders(
             "system",
             &floorhand::import::purchase_orders(floorhand::demo::PURCHASE_ORDERS_CSV.as_bytes())?,
         )?;
         let receipt = t9.start_receipt("1001", "PO-5002", None)?;
-        t9.receive(
-            "1001",
-            &Receive {
-                receipt,
-                line: 1,
-                sku: "SKU-10099".into(),
-                lot: String::new(),
-                expiry: None,
-                qty: 10,
-                damaged: false,
-                to: "DOCK-01".into(),
-                approved_by: None,
-                sscc: None,
-                tolerance_pct: 10,
-                today: NaiveDate::from_ymd_opt(2026, 11, 21).ok_or("date")?,
-            },
-        )?;
+        t9.receive("1001", &po_5002_line_1(&receipt, 10)?)?;
         let received = |s: &Store| -> TestResult<i64> {
             let po = s.purchase_order("PO-5002")?.ok_or("no PO-5002")?;
             Ok(po
@@ -2003,22 +1732,20 @@ fn bootstrap_keeps_pending_receipts_on_their_po() -> TestResult {
             "before the bootstrap PO-5002 line 1 shows {}",
             received(&t9)?
         );
-        let token = enrol_store(&w.server, &mut t9, "T9")?;
-        let mut link = Faulty::new(&w.server, &token, rng.fork(), Faults::NONE, &w.ledger);
-        link.lose_pushes = true;
-        w.terms.push(Term { store: t9, link });
+        let t9 = w.join(t9, "T9", rng.fork(), Faults::NONE)?;
+        w.terms[t9].link.lose_pushes = true;
         ensure!(
-            sync(&mut w.terms[0])?.is_none(),
+            sync(&mut w.terms[t9])?.is_none(),
             "the push should have been lost"
         );
-        let after_bootstrap = received(&w.terms[0].store)?;
-        w.terms[0].link.lose_pushes = false;
+        let after_bootstrap = received(&w.terms[t9].store)?;
+        w.terms[t9].link.lose_pushes = false;
         w.quiesce()?;
-        let (server, terminal) = (received(&w.server.borrow())?, received(&w.terms[0].store)?);
+        let (server, terminal) = (received(&w.server.borrow())?, received(&w.terms[t9].store)?);
         ensure!(
             after_bootstrap == 10 && server == 10 && terminal == 10,
             "PO-5002 line 1 received: {after_bootstrap} on T9 right after its bootstrap, then {terminal} on T9 \
-             and {server} on the server once synced; 10 everywhere expected"
+         and {server} on the server once synced; 10 everywhere expected"
         );
         w.verify()
     })
@@ -2041,16 +1768,7 @@ fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
     let who = link.who().map_err(|e| e.to_string())?;
     for _ in 0..12 {
         let batch: Vec<Move> = (0..25)
-            .map(|_| {
-                mv(
-                    "SKU-10001",
-                    "",
-                    "SUPPLIER",
-                    "DOCK-01",
-                    1,
-                    MoveReason::Receipt,
-                )
-            })
+            .map(|_| from_supplier("SKU-10001", "DOCK-01", 1))
             .collect();
         t1.move_batch("1001", &batch)?;
     }
@@ -2159,25 +1877,9 @@ fn bootstrap_loses_no_movement_recorded_meanwhile() -> TestResult {
     for attempt in 0..10 {
         let name = format!("T{attempt}");
         let mut t = new_terminal(dir.path(), &name)?;
-        t.define_locations(
-            "system",
-            &floorhand::import::locations(floorhand::demo::LOCATIONS_CSV.as_bytes())?,
-        )?;
-        t.define_items(
-            "system",
-            &floorhand::import::items(floorhand::demo::ITEMS_CSV.as_bytes())?,
-        )?;
+        import_demo_reference(&mut t)?;
         let batch: Vec<Move> = (0..200)
-            .map(|_| {
-                mv(
-                    "SKU-10001",
-                    "",
-                    "SUPPLIER",
-                    "DOCK-01",
-                    1,
-                    MoveReason::Receipt,
-                )
-            })
+            .map(|_| from_supplier("SKU-10001", "DOCK-01", 1))
             .collect();
         t.move_batch("1001", &batch)?;
         enrol_store(&server, &mut t, &name)?;
@@ -2186,14 +1888,7 @@ fn bootstrap_loses_no_movement_recorded_meanwhile() -> TestResult {
         let (booted, recorded) = std::thread::scope(|scope| {
             let floor = scope.spawn(|| -> Result<usize, String> {
                 let mut s = Store::open(&path, "?").map_err(|e| e.to_string())?;
-                let m = mv(
-                    "SKU-10002",
-                    "",
-                    "SUPPLIER",
-                    "DOCK-02",
-                    1,
-                    MoveReason::Receipt,
-                );
+                let m = from_supplier("SKU-10002", "DOCK-02", 1);
                 let mut n = 0;
                 while !done.load(std::sync::atomic::Ordering::SeqCst) {
                     s.move_stock("1001", &m).map_err(|e| e.to_string())?;
@@ -2231,39 +1926,27 @@ fn bootstrap_loses_no_movement_recorded_meanwhile() -> TestResult {
 #[test]
 fn late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot() -> TestResult {
     let test = "late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot";
-    seeded(test, base_seed(test), |seed| {
-        let mut rng = Rng::new(seed);
-        let mut w = World::new(&mut rng, 1, Faults::NONE)?;
+    scripted(test, 1, |rng, w| {
         sync_ok(&mut w.terms[0])?;
-        let scan = |receipt: &str| Receive {
-            receipt: receipt.to_string(),
-            line: 1,
-            sku: "SKU-10099".into(),
-            lot: String::new(),
-            expiry: None,
-            qty: 6,
-            damaged: false,
-            to: "DOCK-01".into(),
-            approved_by: None,
-            sscc: None,
-            tolerance_pct: 10,
-            today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default(),
-        };
         let receipt = w.terms[0].store.start_receipt("1001", "PO-5002", None)?;
-        w.terms[0].store.receive("1001", &scan(&receipt))?;
+        w.terms[0]
+            .store
+            .receive("1001", &po_5002_line_1(&receipt, 6)?)?;
         sync_ok(&mut w.terms[0])?;
         // T2 joins mid-receipt, then T1 scans more of it.
         w.add_terminal("T2", rng.fork(), Faults::NONE)?;
         sync_ok(&mut w.terms[1])?;
-        w.terms[0].store.receive("1001", &scan(&receipt))?;
+        w.terms[0]
+            .store
+            .receive("1001", &po_5002_line_1(&receipt, 6)?)?;
         sync_ok(&mut w.terms[0])?;
         match sync(&mut w.terms[1]) {
             Ok(_) => {}
             Err(e) => {
                 return Err(format!(
-                    "T2 cannot pull T1's scan of receipt {receipt}, started before T2's snapshot: {e}"
-                )
-                .into());
+                "T2 cannot pull T1's scan of receipt {receipt}, started before T2's snapshot: {e}"
+            )
+            .into());
             }
         }
         w.quiesce()?;

@@ -8,27 +8,23 @@
 
 #![cfg(unix)]
 
+mod common;
+
+use common::sync::{
+    Floor, Key, Rng, balances, base_seed, fast, floor, hot_source, move_from, seeded, some_of,
+    try_move,
+};
+use common::{TestResult, ensure, from_supplier};
 use floorhand::domain::{LocationRole, MoveReason};
-use floorhand::store::{Move, StockFilter, Store, StoreError};
+use floorhand::store::{StockFilter, Store};
 use floorhand::sync::client::{self, Http, Round, SyncError, TransportError};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
-
-macro_rules! ensure {
-    ($cond:expr, $($arg:tt)+) => {
-        if !$cond {
-            return Err(format!($($arg)+).into());
-        }
-    };
-}
-
-const SEED_VAR: &str = "FLOORHAND_SYNC_SEED";
 const TERMINALS: usize = 3;
 /// The server is killed at least this many times ...
 const MIN_KILLS: usize = 10;
@@ -38,61 +34,6 @@ const MAX_KILLS: usize = 60;
 /// A kill lands up to this long after a push was seen starting.
 const MAX_KILL_DELAY_MICROS: usize = 20_000;
 const SIGKILL: i32 = 9;
-
-fn base_seed(test: &str) -> u64 {
-    let seed = std::env::var(SEED_VAR)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    eprintln!("{test}: seed {seed} (replay with {SEED_VAR}={seed})");
-    seed
-}
-
-/// SplitMix64, as in `tests/sync.rs`.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1).max(1) as usize) as i64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
-        v.get(self.below(v.len()))
-    }
-
-    fn fork(&mut self) -> Self {
-        Self::new(self.next())
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The binary
@@ -232,103 +173,24 @@ struct Term {
     http: Http,
 }
 
-fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReason) -> Move {
-    Move {
-        sku: sku.into(),
-        lot: lot.into(),
-        expiry: None,
-        from: from.into(),
-        to: to.into(),
-        qty,
-        reason,
-    }
-}
-
-struct Floor {
-    docks: Vec<String>,
-    storage: Vec<String>,
-    packs: Vec<String>,
-    skus: Vec<String>,
-}
-
-fn floor(store: &Store) -> TestResult<Floor> {
-    let mut f = Floor {
-        docks: Vec::new(),
-        storage: Vec::new(),
-        packs: Vec::new(),
-        skus: Vec::new(),
-    };
-    for l in store.locations()? {
-        match l.role {
-            LocationRole::Dock => f.docks.push(l.code),
-            LocationRole::Storage if l.capacity.is_none() => f.storage.push(l.code),
-            LocationRole::Pack => f.packs.push(l.code),
-            _ => {}
-        }
-    }
-    let mut stmt = store
-        .connection()
-        .prepare("SELECT sku FROM items WHERE lot_tracked = 0 ORDER BY sku LIMIT 12")?;
-    f.skus = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    ensure!(
-        !f.docks.is_empty() && !f.storage.is_empty() && !f.packs.is_empty() && !f.skus.is_empty(),
-        "the demo warehouse lacks docks, bins, pack stations or plain items"
-    );
-    Ok(f)
-}
-
 /// One random movement the terminal's own stock allows, biased to a few hot bins so
 /// that terminals collide; `false` when the terminal refused it.
 fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bool> {
     let rows = store.stock(&StockFilter::default())?;
-    let source = |rng: &mut Rng, roles: &[LocationRole]| {
-        let candidates: Vec<_> = rows
-            .iter()
-            .filter(|r| r.qty > 0 && roles.contains(&r.role))
-            .collect();
-        let hot = candidates.len().min(6);
-        let i = if rng.chance(0.7) {
-            rng.below(hot)
-        } else {
-            rng.below(candidates.len())
-        };
-        candidates.get(i).map(|r| (*r).clone())
-    };
-    let amount = |rng: &mut Rng, have: i64| {
-        if rng.chance(0.5) {
-            have
-        } else {
-            rng.range(1, have)
-        }
-    };
+    let source = |rng: &mut Rng, roles: &[LocationRole]| hot_source(rng, &rows, roles);
     let roll = rng.below(100);
     let (user, m) = if roll < 25 {
         let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
             return Ok(false);
         };
-        (
-            "1001",
-            mv(
-                sku,
-                "",
-                "SUPPLIER",
-                dock,
-                rng.range(1, 24),
-                MoveReason::Receipt,
-            ),
-        )
+        ("1001", from_supplier(sku, dock, rng.range(1, 24)))
     } else if roll < 45 {
         let (Some(r), Some(to)) = (source(rng, &[LocationRole::Dock]), rng.pick(&floor.storage))
         else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1002",
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Putaway),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1002", move_from(&r, to, qty, MoveReason::Putaway))
     } else if roll < 75 {
         let roles = [LocationRole::Storage, LocationRole::PickFace];
         let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.storage)) else {
@@ -337,43 +199,23 @@ fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bo
         if *to == r.location {
             return Ok(false);
         }
-        let qty = amount(rng, r.qty);
-        (
-            "1007",
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Transfer),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1007", move_from(&r, to, qty, MoveReason::Transfer))
     } else if roll < 90 {
         let roles = [LocationRole::Storage, LocationRole::PickFace];
         let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.packs)) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1003",
-            mv(&r.sku, &r.lot, &r.location, to, qty, MoveReason::Pick),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1003", move_from(&r, to, qty, MoveReason::Pick))
     } else {
         let Some(r) = source(rng, &[LocationRole::Pack]) else {
             return Ok(false);
         };
-        let qty = amount(rng, r.qty);
-        (
-            "1004",
-            mv(
-                &r.sku,
-                &r.lot,
-                &r.location,
-                "CUSTOMER",
-                qty,
-                MoveReason::Ship,
-            ),
-        )
+        let qty = some_of(rng, r.qty);
+        ("1004", move_from(&r, "CUSTOMER", qty, MoveReason::Ship))
     };
-    match store.move_stock(user, &m) {
-        Ok(_) => Ok(true),
-        Err(StoreError::Rejected(_)) => Ok(false),
-        Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
-    }
+    try_move(store, user, &m)
 }
 
 /// What the pushing thread saw.
@@ -426,10 +268,7 @@ fn round(t: &mut Term, seen: &mut Seen, server: &Path) -> Result<Option<Round>, 
 #[test]
 fn server_killed_mid_push_loses_and_repeats_nothing() -> TestResult {
     let test = "server_killed_mid_push_loses_and_repeats_nothing";
-    let seed = base_seed(test);
-    run(seed).map_err(|e| {
-        format!("{test} failed with seed {seed} (replay with {SEED_VAR}={seed}): {e}").into()
-    })
+    seeded(test, base_seed(test), run)
 }
 
 fn run(seed: u64) -> TestResult {
@@ -460,9 +299,7 @@ fn run(seed: u64) -> TestResult {
         let name = format!("T{}", i + 1);
         let mut store = Store::open(&dir.join(format!("{name}.db")), &name)?;
         // Terminals are not the ones killed here; spare them the fsyncs.
-        store
-            .connection()
-            .pragma_update(None, "synchronous", "OFF")?;
+        fast(&store)?;
         let e = client::enroll(&mut store, &url, code)?;
         ensure!(e.terminal == name, "enrolled as {}", e.terminal);
         let mut t = Term {
@@ -473,7 +310,7 @@ fn run(seed: u64) -> TestResult {
         ensure!(r.bootstrapped, "{name} did not bootstrap");
         terms.push(t);
     }
-    let floor = floor(&terms[0].store)?;
+    let floor = floor(&terms[0].store, 1)?;
 
     // A thread keeps the terminals working and pushing; this one kills the server.
     let pushes = AtomicUsize::new(0);
@@ -603,20 +440,6 @@ fn wait_for(
 
 // ---------------------------------------------------------------------------------------
 // What must hold afterwards
-
-type Key = (String, String, String);
-
-fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
-    let rows = store.stock(&StockFilter {
-        include_virtual: true,
-        ..StockFilter::default()
-    })?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.qty != 0)
-        .map(|r| ((r.location, r.sku, r.lot), r.qty))
-        .collect())
-}
 
 fn verify(server: &Store, terminals: &[&Store]) -> TestResult {
     let conn = server.connection();

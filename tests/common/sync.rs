@@ -1,0 +1,181 @@
+//! What the sync tests share: seeds that can be replayed, a small random generator, the
+//! floor that random movements go across, and the balances everyone must agree on.
+
+use super::{TestResult, ensure, mv};
+use floorhand::domain::{LocationRole, MoveReason};
+use floorhand::store::{Move, StockFilter, StockRow, Store, StoreError};
+use std::collections::BTreeMap;
+
+pub const SEED_VAR: &str = "FLOORHAND_SYNC_SEED";
+
+/// The test's seed: `FLOORHAND_SYNC_SEED` or the clock. Printed so a failure can be replayed.
+pub fn base_seed(test: &str) -> u64 {
+    let seed = std::env::var(SEED_VAR)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!("{test}: seed {seed} (replay with {SEED_VAR}={seed})");
+    seed
+}
+
+/// Run one seeded case; a failure says which seed to replay.
+pub fn seeded<T>(test: &str, seed: u64, f: impl FnOnce(u64) -> TestResult<T>) -> TestResult<T> {
+    f(seed).map_err(|e| {
+        format!("{test} failed with seed {seed} (replay with {SEED_VAR}={seed}): {e}").into()
+    })
+}
+
+/// SplitMix64: small, good enough, and the same everywhere.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// 0..n (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// lo..=hi.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + self.below((hi - lo + 1).max(1) as usize) as i64
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && ((self.next() >> 11) as f64) / ((1u64 << 53) as f64) < p
+    }
+
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
+        v.get(self.below(v.len()))
+    }
+
+    pub fn fork(&mut self) -> Self {
+        Self::new(self.next())
+    }
+}
+
+/// No fsync: for stores that are not the ones a test kills or cuts the power of;
+/// waiting for the disk would only make the tests slow.
+pub fn fast(store: &Store) -> TestResult {
+    store
+        .connection()
+        .pragma_update(None, "synchronous", "OFF")?;
+    Ok(())
+}
+
+/// Where movements go, from the server's reference data.
+pub struct Floor {
+    pub docks: Vec<String>,
+    /// Storage bins without a capacity limit, so no movement is refused for room.
+    pub storage: Vec<String>,
+    pub packs: Vec<String>,
+    /// Items without lots, for receipts.
+    pub skus: Vec<String>,
+}
+
+/// The floor of `store`'s warehouse, which must have docks, pack stations, plain items
+/// and at least `min_storage` storage bins without a capacity limit.
+pub fn floor(store: &Store, min_storage: usize) -> TestResult<Floor> {
+    let mut f = Floor {
+        docks: Vec::new(),
+        storage: Vec::new(),
+        packs: Vec::new(),
+        skus: Vec::new(),
+    };
+    for l in store.locations()? {
+        match l.role {
+            LocationRole::Dock => f.docks.push(l.code),
+            LocationRole::Storage if l.capacity.is_none() => f.storage.push(l.code),
+            LocationRole::Pack => f.packs.push(l.code),
+            _ => {}
+        }
+    }
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT sku FROM items WHERE lot_tracked = 0 ORDER BY sku LIMIT 12")?;
+    f.skus = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ensure!(
+        !f.docks.is_empty()
+            && f.storage.len() >= min_storage
+            && !f.packs.is_empty()
+            && !f.skus.is_empty(),
+        "the demo warehouse lacks docks, bins, pack stations or plain items"
+    );
+    Ok(f)
+}
+
+/// A balance among `rows` with stock at a location of one of `roles`: most often one of
+/// the first few, "hot" ones, so that terminals collide.
+pub fn hot_source(rng: &mut Rng, rows: &[StockRow], roles: &[LocationRole]) -> Option<StockRow> {
+    let candidates: Vec<_> = rows
+        .iter()
+        .filter(|r| r.qty > 0 && roles.contains(&r.role))
+        .collect();
+    let hot = candidates.len().min(6);
+    let i = if rng.chance(0.7) {
+        rng.below(hot)
+    } else {
+        rng.below(candidates.len())
+    };
+    candidates.get(i).map(|r| (*r).clone())
+}
+
+/// `qty` of the balance `r` moved from its location to `to`.
+pub fn move_from(r: &StockRow, to: &str, qty: i64, reason: MoveReason) -> Move {
+    mv(&r.sku, &r.lot, &r.location, to, qty, reason)
+}
+
+/// All of `have`, or a random part of it.
+pub fn some_of(rng: &mut Rng, have: i64) -> i64 {
+    if rng.chance(0.5) {
+        have
+    } else {
+        rng.range(1, have)
+    }
+}
+
+/// Record `m` by `user`: `true` when recorded, `false` when the terminal refused it.
+pub fn try_move(store: &mut Store, user: &str, m: &Move) -> TestResult<bool> {
+    match store.move_stock(user, m) {
+        Ok(_) => Ok(true),
+        Err(StoreError::Rejected(_)) => Ok(false),
+        Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
+    }
+}
+
+/// A balance: (location, sku, lot).
+pub type Key = (String, String, String);
+
+/// Every non-zero balance, virtual locations included.
+pub fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
+    let rows = store.stock(&StockFilter {
+        include_virtual: true,
+        ..StockFilter::default()
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.qty != 0)
+        .map(|r| ((r.location, r.sku, r.lot), r.qty))
+        .collect())
+}
