@@ -16,6 +16,9 @@ use std::time::Duration;
 /// How often the clock and the idle timer advance without a key press.
 const TICK: Duration = Duration::from_millis(500);
 
+/// Keys handled between two frames at most, so the screen keeps up with a flood.
+const MAX_BURST: usize = 512;
+
 /// Run the app on a real terminal until the user quits. The terminal is restored on
 /// return and on panic (by `ratatui::run`).
 pub fn run(mut app: App) -> std::io::Result<()> {
@@ -34,6 +37,13 @@ pub fn run(mut app: App) -> std::io::Result<()> {
             app.tick(chrono::Utc::now());
             if ready {
                 app.on_event(&event::read()?);
+                // A scanner types a whole code at once: take every key already waiting
+                // before drawing, so a scan costs one frame rather than one per character.
+                let mut burst = 0;
+                while burst < MAX_BURST && !app.should_quit() && event::poll(Duration::ZERO)? {
+                    app.on_event(&event::read()?);
+                    burst += 1;
+                }
             }
         }
     })
