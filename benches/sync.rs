@@ -1,0 +1,1305 @@
+//! Sync benchmark: the real HTTP server in process on 127.0.0.1:0, real terminal stores,
+//! everything on loopback.
+//!
+//! One run, in this order:
+//!
+//! 1. the physical baseline: a bare durable SQLite commit (WAL, synchronous FULL, one-row
+//!    insert) on the same disk, p50 of many;
+//! 2. a site built on the server's store through the store API (100,000 items, 20,000
+//!    locations, 1,000,000 events; one transaction per 10,000 events), the server started
+//!    over it;
+//! 3. bootstrap: a fresh terminal enrols and runs its first `client::round` (snapshot,
+//!    then pull to head): seconds from the enrolment to caught up, with a breakdown;
+//! 4. push: that terminal (A) records 100,000 movements locally (not timed), then one
+//!    timed `client::round` pushes them in batches of `MAX_BATCH` over HTTP;
+//!    `push_eps` counts until the first pull of that round (the round then pulls its own
+//!    events back; that is reported too);
+//! 5. pull: a second terminal (B), bootstrapped before A pushed, runs one timed round
+//!    until caught up; `pull_eps` = events applied on B (journal and projections) / time;
+//! 6. multi: 50 simulated terminals, each enrolled through the API, push batches of 100
+//!    concurrently (closed loop, each its next batch as soon as the last is answered):
+//!    server events/s and push latency p50/p99.
+//!
+//! Its last line is
+//! `sync: push_eps=.. pull_eps=.. multi_eps=.. multi_p99_ms=.. bootstrap_s=.. ...`
+//!
+//! Knobs (environment):
+//! - `SYNC_BENCH_SCALE` (default 1.0): scales the site, the events pushed and pulled and
+//!   the batches per simulated terminal (0.05 for a quick run);
+//! - `SYNC_BENCH_DIR`: where the temporary stores go (default: the system temp directory).
+
+use chrono::{Duration as Days, SecondsFormat, Utc};
+use floorhand::domain::gs1::gtin_check_digit;
+use floorhand::domain::{
+    AbcClass, Event, Item, ItemGtin, Location, LocationKind, LocationRole, MoveReason, Role,
+};
+use floorhand::server::{self, AppState, admin};
+use floorhand::store::{NewUser, Store};
+use floorhand::sync::client::{self, Http, Round, Transport, TransportError};
+use floorhand::sync::wire::{
+    EnrollRequest, EnrollResponse, MAX_BATCH, PullResponse, PushRequest, PushResponse, PushResult,
+    Snapshot, WireEvent,
+};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Res<T> = Result<T, BoxError>;
+
+const SITE: &str = "WH1";
+/// Events per `Store::record` call (one transaction) while building and recording.
+const BUILD_BATCH: usize = 10_000;
+/// The receiver and the putaway user whose movements terminals push.
+const RECEIVER: &str = "7001";
+const PUTAWAY: &str = "7002";
+const PIN: &str = "1234";
+const SUPPLIER: &str = "SUPPLIER";
+const CUSTOMER: &str = "CUSTOMER";
+/// Simulated terminals in the multi phase, and events per push there.
+const MULTI_TERMINALS: usize = 50;
+const MULTI_BATCH: usize = 100;
+/// Terminal ids.
+const BOOT: &str = "TA";
+const PULLER: &str = "TB";
+
+// Targets and the reference numbers they come from.
+const TARGET_PUSH_EPS: f64 = 100_000.0;
+const TARGET_PULL_EPS: f64 = 150_000.0;
+const TARGET_MULTI_EPS: f64 = 50_000.0;
+const TARGET_MULTI_P99_MS: f64 = 100.0;
+const TARGET_BOOTSTRAP_S: f64 = 5.0;
+const ATUIN_PUSH: f64 = 15_000.0;
+const ATUIN_PULL: f64 = 44_000.0;
+const POUCHDB: f64 = 2_000.0;
+
+fn main() -> Res<()> {
+    let scale = env_parse("SYNC_BENCH_SCALE", 1.0_f64)?;
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(format!("SYNC_BENCH_SCALE must be a positive number, not {scale}").into());
+    }
+    let sizes = Sizes::new(scale);
+    let dir = match std::env::var_os("SYNC_BENCH_DIR") {
+        Some(parent) => tempfile::Builder::new()
+            .prefix("floorhand-sync-")
+            .tempdir_in(parent)?,
+        None => tempfile::Builder::new()
+            .prefix("floorhand-sync-")
+            .tempdir()?,
+    };
+    println!(
+        "bench: scale {scale}: site of {} items, {} locations, {} events; push {} events; \
+         {MULTI_TERMINALS} terminals x {} batches of {MULTI_BATCH}; stores in {}",
+        sizes.items,
+        sizes.locations,
+        sizes.events,
+        sizes.push,
+        sizes.multi_batches,
+        dir.path().display()
+    );
+    println!(
+        "machine: {} CPUs, load average {} at the start",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
+
+    // 1. The physical floor: one durable commit.
+    let commit = commits(dir.path(), sizes.commits)?;
+    println!(
+        "baseline: bare durable SQLite commit (WAL, synchronous=FULL, one-row insert): \
+         p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} commits ({:.0} commits/s at p50)",
+        commit.p50,
+        commit.p99,
+        commit.max,
+        commit.n,
+        1000.0 / commit.p50.max(1e-9)
+    );
+
+    // 2. The site on the server's store, then the server over it.
+    let server_db = dir.path().join("server.db");
+    let mut rng = Rng::new(0x5eed_5e4c_0001);
+    let t = Instant::now();
+    let site = build(&server_db, &sizes, &mut rng)?;
+    let build_s = t.elapsed().as_secs_f64();
+    let codes = {
+        let mut store = admin::open_store(&server_db)?;
+        let now = Utc::now();
+        let mut codes = Vec::new();
+        for name in [BOOT.to_string(), PULLER.to_string()]
+            .into_iter()
+            .chain((1..=MULTI_TERMINALS).map(|k| format!("M{k:02}")))
+        {
+            codes.push(admin::enroll(&mut store, &name, SITE, now)?.code);
+        }
+        let (events, balances) = server_stats(&store)?;
+        println!(
+            "build: server site of {} items, {} locations, {events} events ({balances} balances) \
+             in {build_s:.2} s ({:.0} events/s, {BUILD_BATCH} per transaction); server store {:.1} MB",
+            sizes.items,
+            site.locations,
+            events as f64 / build_s,
+            file_mb(&server_db)
+        );
+        codes
+    };
+    let mut codes = codes.into_iter();
+    let mut next_code = || codes.next().ok_or("not enough enrolment codes");
+
+    let state = AppState::new(admin::open_store(&server_db)?);
+    let server = Server::start(state.clone())?;
+    println!("server: listening on {}", server.base);
+
+    // 3. Bootstrap of a fresh terminal.
+    let boot_code = next_code()?;
+    let mut a = Store::open(&dir.path().join("ta.db"), BOOT)?;
+    let t = Instant::now();
+    client::enroll(&mut a, &server.base, &boot_code)?;
+    let enrolled = t.elapsed();
+    let token_a = a.enrolment()?.ok_or("terminal A is not enrolled")?.token;
+    let mut timed = Timed::new(Http::new(&server.base, &token_a));
+    let round = client::round(&mut a, &mut timed)?;
+    let bootstrap = t.elapsed();
+    let bootstrap_s = bootstrap.as_secs_f64();
+    if !round.bootstrapped {
+        return Err("the first round of a fresh terminal did not bootstrap".into());
+    }
+    let boot = timed.phases(t)?;
+    let (a_balances, a_items, a_locations) = terminal_stats(&a)?;
+    println!(
+        "bootstrap: {bootstrap_s:.3} s from enrolment to caught up: enrol {:.3} s, snapshot \
+         over HTTP {:.3} s, loading it into the store {:.3} s, pull to head {:.3} s \
+         ({} events in {} pages); terminal now holds {a_items} items, {a_locations} \
+         locations, {a_balances} balances",
+        secs(enrolled),
+        secs(boot.snapshot),
+        secs(boot.apply),
+        secs(boot.pull),
+        round.pulled,
+        timed.pulls
+    );
+    snapshot_profile(&server_db)?;
+
+    // A second terminal, bootstrapped before A pushes (not timed, reported).
+    let pull_code = next_code()?;
+    let mut b = Store::open(&dir.path().join("tb.db"), PULLER)?;
+    let t = Instant::now();
+    client::enroll(&mut b, &server.base, &pull_code)?;
+    let token_b = b.enrolment()?.ok_or("terminal B is not enrolled")?.token;
+    let mut http_b = Http::new(&server.base, &token_b);
+    let round_b = client::round(&mut b, &mut http_b)?;
+    println!(
+        "bootstrap (second terminal, B): {:.3} s, {} events pulled after the snapshot",
+        t.elapsed().as_secs_f64(),
+        round_b.pulled
+    );
+
+    // 4. Push: A records the movements locally, then one round pushes them.
+    let t = Instant::now();
+    let recorded = record_movements(&mut a, &site, sizes.push, &mut rng)?;
+    let record_s = t.elapsed().as_secs_f64();
+    let pending = a.pending_count()?;
+    println!(
+        "push: terminal A recorded {recorded} movements locally in {record_s:.2} s \
+         ({:.0} events/s, {BUILD_BATCH} per transaction); {pending} pending",
+        recorded as f64 / record_s
+    );
+    let before = ServerPushTime::read(&state);
+    let mut timed = Timed::new(Http::new(&server.base, &token_a));
+    let t = Instant::now();
+    let round_a = client::round(&mut a, &mut timed)?;
+    let round_a_s = t.elapsed().as_secs_f64();
+    let pushed = timed.phases(t)?;
+    let push_s = secs(pushed.push_done);
+    let server_push = ServerPushTime::read(&state).since(&before);
+    check_round(&round_a, recorded, "push")?;
+    if a.pending_count()? != 0 {
+        return Err("terminal A still has pending events after its round".into());
+    }
+    let push_eps = round_a.pushed as f64 / push_s;
+    let per_push = Summary::of(timed.push_ms.clone());
+    println!(
+        "push: {} events in {} pushes of up to {MAX_BATCH} in {push_s:.3} s = {push_eps:.0} \
+         events/s; per push round trip p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server \
+         store time per push mean {:.2} ms ({:.0}% of the push phase); the client between \
+         pushes (reading the outbox, recording answers) {:.3} s",
+        round_a.pushed,
+        timed.pushes,
+        per_push.p50,
+        per_push.p99,
+        per_push.max,
+        server_push.mean_ms(),
+        100.0 * server_push.secs / push_s,
+        push_s - timed.push_total.as_secs_f64()
+    );
+    println!(
+        "push: the same round then pulled {} events back (its own, marked synced) in {:.3} s; \
+         whole round {round_a_s:.3} s",
+        timed.pulled_events,
+        secs(pushed.pull)
+    );
+
+    // 5. Pull: B catches up on what A pushed.
+    let mut timed_b = Timed::new(Http::new(&server.base, &token_b));
+    let t = Instant::now();
+    let round_b = client::round(&mut b, &mut timed_b)?;
+    let pull_s = t.elapsed().as_secs_f64();
+    if round_b.pulled < recorded {
+        return Err(format!(
+            "terminal B applied {} events, fewer than the {recorded} A pushed",
+            round_b.pulled
+        )
+        .into());
+    }
+    let pull_eps = round_b.pulled as f64 / pull_s;
+    let per_page = Summary::of(timed_b.pull_ms.clone());
+    println!(
+        "pull: terminal B applied {} events (journal and projections) in {} pages in \
+         {pull_s:.3} s = {pull_eps:.0} events/s; per page HTTP p50 {:.2} ms, p99 {:.2} ms; \
+         applying in the store {:.3} s ({:.0}% of the round)",
+        round_b.pulled,
+        timed_b.pulls,
+        per_page.p50,
+        per_page.p99,
+        pull_s - timed_b.pull_total.as_secs_f64(),
+        100.0 * (pull_s - timed_b.pull_total.as_secs_f64()) / pull_s
+    );
+    let t = Instant::now();
+    let (digest_a, digest_b) = (balances_digest(&a)?, balances_digest(&b)?);
+    if digest_a != digest_b {
+        return Err("terminals A and B disagree on the balances after syncing".into());
+    }
+    println!(
+        "pull: A's and B's balances agree ({} rows; compared in {:.2} s)",
+        digest_a.0,
+        t.elapsed().as_secs_f64()
+    );
+
+    // 6. Fifty terminals pushing at once.
+    let mut multi_codes = Vec::with_capacity(MULTI_TERMINALS);
+    for _ in 0..MULTI_TERMINALS {
+        multi_codes.push(next_code()?);
+    }
+    let before = ServerPushTime::read(&state);
+    let multi = multi(
+        &server.base,
+        multi_codes,
+        &site,
+        sizes.multi_batches,
+        &mut rng,
+    )?;
+    let server_multi = ServerPushTime::read(&state).since(&before);
+    let multi_eps = multi.accepted as f64 / multi.secs;
+    println!(
+        "multi: {MULTI_TERMINALS} terminals pushed {} events ({} accepted) in {} pushes of \
+         {MULTI_BATCH} in {:.3} s = {multi_eps:.0} events/s ({:.0} pushes/s); push latency \
+         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server store time per push (waiting for \
+         the store included) mean {:.2} ms",
+        multi.sent,
+        multi.accepted,
+        multi.latency.n,
+        multi.secs,
+        multi.latency.n as f64 / multi.secs,
+        multi.latency.p50,
+        multi.latency.p99,
+        multi.latency.max,
+        server_multi.mean_ms()
+    );
+    println!(
+        "multi: with {MULTI_TERMINALS} terminals each waiting for its answer, latency is about \
+         {MULTI_TERMINALS} / pushes per second (Little's law): {:.1} ms here",
+        1000.0 * MULTI_TERMINALS as f64 / (multi.latency.n as f64 / multi.secs)
+    );
+    server.stop()?;
+
+    // The disk of a shared machine drifts: the baseline again, at the end.
+    let commit_end = commits(dir.path(), sizes.commits)?;
+    println!(
+        "baseline again at the end: durable commit p50 {:.3} ms, p99 {:.3} ms (start: p50 {:.3} ms)",
+        commit_end.p50, commit_end.p99, commit.p50
+    );
+
+    // Against the baseline and the reference numbers.
+    let commit_per_s = 1000.0 / commit.p50.max(1e-9);
+    let ceiling = |batch: usize| batch as f64 * commit_per_s;
+    println!(
+        "compare: commit p50 {:.3} ms; one push of {MAX_BATCH} took {:.2} ms at p50 = {:.1} \
+         bare commits; if a batch cost only its commit: push ceiling {:.0} events/s (measured \
+         {:.1}% of it), multi ceiling {:.0} events/s at {MULTI_BATCH} per push (measured {:.1}%)",
+        commit.p50,
+        per_push.p50,
+        per_push.p50 / commit.p50.max(1e-9),
+        ceiling(MAX_BATCH),
+        100.0 * push_eps / ceiling(MAX_BATCH),
+        ceiling(MULTI_BATCH),
+        100.0 * multi_eps / ceiling(MULTI_BATCH)
+    );
+    println!(
+        "compare: references atuin-server (SQLite) ~{ATUIN_PUSH:.0} records/s push, \
+         ~{ATUIN_PULL:.0}/s pull; pouchdb-server ~{POUCHDB:.0} docs/s"
+    );
+    println!(
+        "compare: push {push_eps:.0}/s = {:.2}x atuin push, {:.1}x pouchdb; pull \
+         {pull_eps:.0}/s = {:.2}x atuin pull, {:.1}x pouchdb; multi {multi_eps:.0}/s = \
+         {:.2}x atuin push, {:.1}x pouchdb",
+        push_eps / ATUIN_PUSH,
+        push_eps / POUCHDB,
+        pull_eps / ATUIN_PULL,
+        pull_eps / POUCHDB,
+        multi_eps / ATUIN_PUSH,
+        multi_eps / POUCHDB
+    );
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    println!(
+        "targets: push >= {TARGET_PUSH_EPS:.0}/s {} ({:.2}x); pull >= {TARGET_PULL_EPS:.0}/s \
+         {} ({:.2}x); multi >= {TARGET_MULTI_EPS:.0}/s {} ({:.2}x) at p99 < \
+         {TARGET_MULTI_P99_MS:.0} ms {} ({:.1} ms); bootstrap < {TARGET_BOOTSTRAP_S:.0} s {} \
+         ({bootstrap_s:.2} s)",
+        verdict(push_eps >= TARGET_PUSH_EPS),
+        push_eps / TARGET_PUSH_EPS,
+        verdict(pull_eps >= TARGET_PULL_EPS),
+        pull_eps / TARGET_PULL_EPS,
+        verdict(multi_eps >= TARGET_MULTI_EPS),
+        multi_eps / TARGET_MULTI_EPS,
+        verdict(multi.latency.p99 < TARGET_MULTI_P99_MS),
+        multi.latency.p99,
+        verdict(bootstrap_s < TARGET_BOOTSTRAP_S)
+    );
+    println!(
+        "machine: load average {} at the end",
+        load_average().split_whitespace().next().unwrap_or("?")
+    );
+    println!(
+        "sync: push_eps={push_eps:.0} pull_eps={pull_eps:.0} multi_eps={multi_eps:.0} \
+         multi_p99_ms={:.1} bootstrap_s={bootstrap_s:.3} multi_p50_ms={:.1} \
+         push_p50_ms={:.2} pull_page_p50_ms={:.2} commit_p50_ms={:.3} commit_end_p50_ms={:.3} \
+         build_s={build_s:.1} scale={scale}",
+        multi.latency.p99,
+        multi.latency.p50,
+        per_push.p50,
+        per_page.p50,
+        commit.p50,
+        commit_end.p50
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// Sizes, knobs, statistics.
+// ------------------------------------------------------------------------------------------
+
+struct Sizes {
+    items: usize,
+    locations: usize,
+    events: usize,
+    push: usize,
+    multi_batches: usize,
+    commits: usize,
+}
+
+impl Sizes {
+    fn new(scale: f64) -> Self {
+        let scaled = |n: f64, min: usize| ((n * scale).round() as usize).max(min);
+        let items = scaled(100_000.0, 100);
+        let locations = scaled(20_000.0, 100);
+        // Reference data is about 1.3 events per item; leave room for movements.
+        let events = scaled(1_000_000.0, 0).max(items * 2 + locations + 1_000);
+        Self {
+            items,
+            locations,
+            events,
+            // Pairs of receipt and putaway.
+            push: scaled(100_000.0, 1_000) / 2 * 2,
+            multi_batches: scaled(20.0, 2),
+            commits: scaled(1_000.0, 200),
+        }
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Res<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|e| format!("{name}={v:?} is not valid: {e}").into()),
+        Err(_) => Ok(default),
+    }
+}
+
+/// SplitMix64: small, fast and deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n`; 0 when `n` is 0.
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> Res<&'a T> {
+        v.get(self.below(v.len()))
+            .ok_or_else(|| "picked from an empty list".into())
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    n: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Summary {
+    fn of(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        // Nearest rank.
+        let rank = |p: f64| {
+            let i = ((p * v.len() as f64).ceil() as usize).saturating_sub(1);
+            v.get(i.min(v.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        Self {
+            n: v.len(),
+            p50: rank(0.50),
+            p99: rank(0.99),
+            max: v.last().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn file_mb(db: &Path) -> f64 {
+    let mut bytes = 0;
+    for suffix in ["", "-wal"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        bytes += std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+    }
+    bytes as f64 / 1e6
+}
+
+/// The physical floor under every durable write: a one-row insert committed durably.
+fn commits(dir: &Path, n: usize) -> Res<Summary> {
+    let conn = rusqlite::Connection::open(dir.join("commit-baseline.db"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)")?;
+    let mut insert = conn.prepare("INSERT INTO t (v) VALUES (?1)")?;
+    let mut times = Vec::with_capacity(n);
+    for k in 0..n + 20 {
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        insert.execute([k as i64])?;
+        conn.execute_batch("COMMIT")?;
+        if k >= 20 {
+            times.push(ms(t.elapsed()));
+        }
+    }
+    Ok(Summary::of(times))
+}
+
+// ------------------------------------------------------------------------------------------
+// The site on the server's store.
+// ------------------------------------------------------------------------------------------
+
+/// What the terminals need to know about the site to push valid movements.
+struct Site {
+    locations: usize,
+    /// Items that are not lot-tracked (pushed movements carry no lot).
+    plain: Vec<String>,
+    docks: Vec<String>,
+    storage: Vec<String>,
+}
+
+/// Location indices by role, for the movement generator.
+#[derive(Default)]
+struct Places {
+    codes: Vec<String>,
+    roles: Vec<LocationRole>,
+    supplier: u32,
+    customer: u32,
+    loss: u32,
+    dock: Vec<u32>,
+    storage: Vec<u32>,
+    pick_face: Vec<u32>,
+    pack: Vec<u32>,
+    ship: Vec<u32>,
+}
+
+/// Stock the generator knows to be at one physical location.
+#[derive(Clone, Copy)]
+struct Holding {
+    loc: u32,
+    /// 0 for items that are not lot-tracked; else 1..=3, the item's lot.
+    lot: u8,
+    qty: i64,
+}
+
+struct Batcher {
+    store: Store,
+    pending: Vec<Event>,
+    recorded: usize,
+}
+
+impl Batcher {
+    fn push(&mut self, e: Event) -> Res<()> {
+        self.pending.push(e);
+        if self.pending.len() >= BUILD_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Res<()> {
+        if !self.pending.is_empty() {
+            self.store.record(admin::ADMIN_USER, &self.pending)?;
+            self.recorded += self.pending.len();
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+const CATEGORIES: [&str; 6] = [
+    "hardware",
+    "household",
+    "beverages",
+    "electronics",
+    "stationery",
+    "garden",
+];
+
+fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Site> {
+    let store = admin::open_store(db)?;
+    let mut b = Batcher {
+        store,
+        pending: Vec::with_capacity(BUILD_BATCH),
+        recorded: 0,
+    };
+    let places = places(sizes.locations);
+    for (i, (code, role)) in places.codes.iter().zip(&places.roles).enumerate() {
+        b.push(Event::LocationDefined {
+            location: location(code, *role, i, rng),
+        })?;
+    }
+    let mut skus = Vec::with_capacity(sizes.items);
+    let mut lot_tracked = Vec::with_capacity(sizes.items);
+    for i in 0..sizes.items {
+        let item = item(i, rng)?;
+        skus.push(item.sku.clone());
+        lot_tracked.push(item.lot_tracked);
+        b.push(Event::ItemDefined { item })?;
+    }
+    let today = Utc::now().date_naive();
+    let mut lots_of: Vec<[String; 3]> = Vec::with_capacity(sizes.items);
+    for (i, tracked) in lot_tracked.iter().enumerate() {
+        if !*tracked {
+            lots_of.push(Default::default());
+            continue;
+        }
+        let codes = [0, 1, 2].map(|k| format!("B{:07}", i * 3 + k));
+        for code in &codes {
+            b.push(Event::LotDefined {
+                sku: skus[i].clone(),
+                lot: code.clone(),
+                expiry: (i % 20 == 17).then(|| today + Days::days(30 + rng.below(700) as i64)),
+            })?;
+        }
+        lots_of.push(codes);
+    }
+    b.flush()?;
+    let users: Vec<NewUser> = [
+        (RECEIVER, "Bench Receiver", Role::Receiver),
+        (PUTAWAY, "Bench Putaway", Role::Putaway),
+        ("7003", "Bench Picker", Role::Picker),
+        ("7004", "Bench Supervisor", Role::Supervisor),
+    ]
+    .iter()
+    .map(|(badge, name, role)| NewUser {
+        badge: (*badge).into(),
+        name: (*name).into(),
+        roles: vec![*role],
+        pin: PIN.into(),
+    })
+    .collect();
+    b.store.add_users(admin::ADMIN_USER, &users)?;
+    b.recorded += users.len();
+
+    let moves = sizes.events.saturating_sub(b.recorded);
+    let mut holdings: Vec<Vec<Holding>> = vec![Vec::new(); sizes.items];
+    let hot = (sizes.items / 5).max(1);
+    for _ in 0..moves {
+        // Half the movements touch the fastest fifth of the range.
+        let i = if rng.chance(50) {
+            rng.below(hot)
+        } else {
+            rng.below(sizes.items)
+        };
+        let (from, to, lot, qty, reason) =
+            next_move(rng, &places, &mut holdings[i], lot_tracked[i])?;
+        let lot = match lot {
+            0 => String::new(),
+            k => lots_of[i][usize::from(k) - 1].clone(),
+        };
+        b.push(Event::StockMoved {
+            sku: skus[i].clone(),
+            lot,
+            from: places.codes[from as usize].clone(),
+            to: places.codes[to as usize].clone(),
+            qty,
+            reason,
+            receipt: None,
+        })?;
+    }
+    b.flush()?;
+    let code = |v: &[u32]| -> Vec<String> {
+        v.iter()
+            .map(|i| places.codes[*i as usize].clone())
+            .collect()
+    };
+    Ok(Site {
+        locations: places.codes.len(),
+        plain: skus
+            .iter()
+            .zip(&lot_tracked)
+            .filter(|(_, t)| !**t)
+            .map(|(s, _)| s.clone())
+            .collect(),
+        docks: code(&places.dock),
+        storage: code(&places.storage),
+    })
+}
+
+/// Five virtual locations, docks and the other work areas, then aisles of bays, each bay
+/// a pick face with four storage levels above it.
+fn places(n: usize) -> Places {
+    let mut p = Places::default();
+    let add = |p: &mut Places, code: String, role: LocationRole| -> u32 {
+        let idx = p.codes.len() as u32;
+        p.codes.push(code);
+        p.roles.push(role);
+        match role {
+            LocationRole::Dock => p.dock.push(idx),
+            LocationRole::Storage => p.storage.push(idx),
+            LocationRole::PickFace => p.pick_face.push(idx),
+            LocationRole::Pack => p.pack.push(idx),
+            LocationRole::Ship => p.ship.push(idx),
+            _ => {}
+        }
+        idx
+    };
+    p.supplier = add(&mut p, SUPPLIER.into(), LocationRole::Supplier);
+    p.customer = add(&mut p, CUSTOMER.into(), LocationRole::Customer);
+    p.loss = add(&mut p, "LOSS".into(), LocationRole::Loss);
+    add(&mut p, "SCRAP".into(), LocationRole::Scrap);
+    add(&mut p, "TRANSIT".into(), LocationRole::Transit);
+    for (prefix, count, role) in [
+        ("DOCK", 20, LocationRole::Dock),
+        ("QUAR", 4, LocationRole::Quarantine),
+        ("RET", 4, LocationRole::Returns),
+        ("PACK", 8, LocationRole::Pack),
+        ("SHIP", 4, LocationRole::Ship),
+    ] {
+        for k in 1..=count {
+            add(&mut p, format!("{prefix}-{k:02}"), role);
+        }
+    }
+    let mut bay = 0usize;
+    while p.codes.len() < n {
+        let aisle = bay / 40 + 1;
+        let zone = char::from(b'A' + ((aisle - 1) / 5 % 26) as u8);
+        let pos = bay % 40 + 1;
+        add(
+            &mut p,
+            format!("PF-{zone}{aisle:03}-{pos:02}"),
+            LocationRole::PickFace,
+        );
+        for level in 1..=4 {
+            if p.codes.len() < n {
+                add(
+                    &mut p,
+                    format!("{zone}-{aisle:03}-{pos:02}-{level}"),
+                    LocationRole::Storage,
+                );
+            }
+        }
+        bay += 1;
+    }
+    p
+}
+
+fn location(code: &str, role: LocationRole, seq: usize, rng: &mut Rng) -> Location {
+    let physical = role.kind() == LocationKind::Physical;
+    let racked = matches!(role, LocationRole::Storage | LocationRole::PickFace);
+    Location {
+        code: code.to_string(),
+        site: SITE.into(),
+        zone: if physical {
+            code.split('-').next().unwrap_or_default().to_string()
+        } else {
+            String::new()
+        },
+        kind: role.kind(),
+        role,
+        pick_seq: racked.then_some(seq as i64 * 10),
+        check_digits: physical.then(|| format!("{:02}", rng.below(100))),
+        capacity: None,
+    }
+}
+
+fn item(i: usize, rng: &mut Rng) -> Res<Item> {
+    let n = i + 1;
+    let body = format!("40{n:010}");
+    let cd = gtin_check_digit(&body).ok_or("no check digit")?;
+    let mut gtins = vec![ItemGtin {
+        gtin: format!("0{body}{cd}"),
+        pack_qty: 1,
+    }];
+    if i % 3 == 0 {
+        let case_body = format!("1{body}");
+        let cd = gtin_check_digit(&case_body).ok_or("no check digit")?;
+        gtins.push(ItemGtin {
+            gtin: format!("{case_body}{cd}"),
+            pack_qty: 12,
+        });
+    }
+    let expiry_tracked = i % 20 == 17;
+    Ok(Item {
+        sku: format!("SKU-{n:06}"),
+        description: format!("Bench item {n} size {}", 10 * (1 + rng.below(50))),
+        base_unit: "EA".into(),
+        gtins,
+        lot_tracked: i % 10 == 7,
+        expiry_tracked,
+        shelf_life_days: expiry_tracked.then_some(365),
+        abc: match i % 10 {
+            0 | 1 => AbcClass::A,
+            2..=4 => AbcClass::B,
+            _ => AbcClass::C,
+        },
+        unit_cost_cents: 50 + rng.below(5_000) as i64,
+        category: CATEGORIES[rng.below(CATEGORIES.len())].into(),
+    })
+}
+
+/// One movement that keeps every physical balance non-negative: receipts, putaway,
+/// replenishment, picks, packing, shipping, losses.
+fn next_move(
+    rng: &mut Rng,
+    p: &Places,
+    holdings: &mut Vec<Holding>,
+    lot_tracked: bool,
+) -> Res<(u32, u32, u8, i64, MoveReason)> {
+    if holdings.is_empty() || rng.chance(20) {
+        let lot = if lot_tracked {
+            1 + rng.below(3) as u8
+        } else {
+            0
+        };
+        let to = if rng.chance(70) {
+            *rng.pick(&p.dock)?
+        } else {
+            *rng.pick(&p.storage)?
+        };
+        let qty = 12 * (1 + rng.below(20) as i64);
+        add(holdings, to, lot, qty);
+        return Ok((p.supplier, to, lot, qty, MoveReason::Receipt));
+    }
+    // Docks, packing and shipping are flow-through: stock there moves on first.
+    let transient = holdings.iter().position(|h| {
+        !matches!(
+            p.roles[h.loc as usize],
+            LocationRole::Storage | LocationRole::PickFace
+        )
+    });
+    let h = match transient {
+        Some(h) if rng.chance(80) => h,
+        _ => rng.below(holdings.len()),
+    };
+    let Holding {
+        loc,
+        lot,
+        qty: have,
+    } = holdings[h];
+    let part = |rng: &mut Rng| 1 + rng.below(have as usize) as i64;
+    let (to, qty, reason) = match p.roles[loc as usize] {
+        LocationRole::Dock => (*rng.pick(&p.storage)?, have, MoveReason::Putaway),
+        LocationRole::Storage => match rng.below(100) {
+            0..60 => (*rng.pick(&p.pick_face)?, part(rng), MoveReason::Transfer),
+            60..85 => (*rng.pick(&p.storage)?, part(rng), MoveReason::Transfer),
+            _ => (*rng.pick(&p.pack)?, part(rng), MoveReason::Pick),
+        },
+        LocationRole::PickFace if rng.chance(5) => (p.loss, 1, MoveReason::Adjustment),
+        LocationRole::PickFace => (*rng.pick(&p.pack)?, part(rng), MoveReason::Pick),
+        LocationRole::Pack => (*rng.pick(&p.ship)?, have, MoveReason::Pack),
+        LocationRole::Ship => (p.customer, have, MoveReason::Ship),
+        _ => (p.loss, have, MoveReason::Adjustment),
+    };
+    let to = if to == loc { p.loss } else { to };
+    if have == qty {
+        holdings.swap_remove(h);
+    } else {
+        holdings[h].qty -= qty;
+    }
+    if p.roles[to as usize].kind() == LocationKind::Physical {
+        add(holdings, to, lot, qty);
+    }
+    Ok((loc, to, lot, qty, reason))
+}
+
+fn add(holdings: &mut Vec<Holding>, loc: u32, lot: u8, qty: i64) {
+    match holdings.iter_mut().find(|h| h.loc == loc && h.lot == lot) {
+        Some(h) => h.qty += qty,
+        None => holdings.push(Holding { loc, lot, qty }),
+    }
+}
+
+/// Journal length and balance rows of the server's store.
+fn server_stats(store: &Store) -> Res<(i64, i64)> {
+    let conn = store.connection();
+    let balances: i64 = conn.query_row("SELECT COUNT(*) FROM balances", [], |r| r.get(0))?;
+    Ok((store.journal_len()?, balances))
+}
+
+/// Balances, items and locations a terminal holds.
+fn terminal_stats(store: &Store) -> Res<(i64, i64, i64)> {
+    let conn = store.connection();
+    let count = |table: &str| -> Res<i64> {
+        Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    Ok((count("balances")?, count("items")?, count("locations")?))
+}
+
+/// Row count and a hash of every balance, to compare two stores.
+fn balances_digest(store: &Store) -> Res<(usize, u64)> {
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT location, sku, lot, qty FROM balances ORDER BY location, sku, lot")?;
+    let mut rows = stmt.query([])?;
+    let mut h = DefaultHasher::new();
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        r.get::<_, String>(0)?.hash(&mut h);
+        r.get::<_, String>(1)?.hash(&mut h);
+        r.get::<_, String>(2)?.hash(&mut h);
+        r.get::<_, i64>(3)?.hash(&mut h);
+        n += 1;
+    }
+    Ok((n, h.finish()))
+}
+
+/// Where the bootstrap's snapshot time goes, measured beside the running server on a
+/// connection of its own: building it in the store, encoding and decoding its JSON.
+fn snapshot_profile(server_db: &Path) -> Res<()> {
+    let store = Store::open(server_db, admin::ADMIN_USER)?;
+    let t = Instant::now();
+    let snapshot = store.snapshot(SITE)?;
+    let build = t.elapsed();
+    let t = Instant::now();
+    let json = serde_json::to_vec(&snapshot)?;
+    let encode = t.elapsed();
+    let t = Instant::now();
+    let back: Snapshot = serde_json::from_slice(&json)?;
+    let decode = t.elapsed();
+    println!(
+        "bootstrap profile: snapshot of {} reference events and {} balances: built in the \
+         server's store {:.3} s, JSON {:.1} MB encoded {:.3} s, decoded {:.3} s",
+        back.reference.len(),
+        back.balances.len(),
+        secs(build),
+        json.len() as f64 / 1e6,
+        secs(encode),
+        secs(decode)
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------
+// The server, in process.
+// ------------------------------------------------------------------------------------------
+
+/// The real server on its own tokio runtime in a background thread.
+struct Server {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    fn start(state: AppState) -> Res<Self> {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> std::io::Result<()> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let _ = addr_tx.send(listener.local_addr()?);
+                server::serve_with_shutdown(listener, state, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+            })
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(30))?;
+        Ok(Self {
+            base: format!("http://{addr}"),
+            stop,
+            thread,
+        })
+    }
+
+    fn stop(self) -> Res<()> {
+        let _ = self.stop.send(());
+        self.thread
+            .join()
+            .map_err(|_| "the server thread panicked")??;
+        Ok(())
+    }
+}
+
+/// The server's own count of time spent in the store on pushes (lock wait included),
+/// read from its metrics.
+#[derive(Clone, Copy, Default)]
+struct ServerPushTime {
+    secs: f64,
+    count: f64,
+}
+
+impl ServerPushTime {
+    fn read(state: &AppState) -> Self {
+        let text = state.metrics().render();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        Self {
+            secs: value("floorhand_push_seconds_sum "),
+            count: value("floorhand_push_seconds_count "),
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            secs: self.secs - before.secs,
+            count: self.count - before.count,
+        }
+    }
+
+    fn mean_ms(&self) -> f64 {
+        if self.count > 0.0 {
+            1000.0 * self.secs / self.count
+        } else {
+            0.0
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Terminals.
+// ------------------------------------------------------------------------------------------
+
+/// A transport that times what goes through it.
+struct Timed<T> {
+    inner: T,
+    pushes: usize,
+    push_ms: Vec<f64>,
+    push_total: Duration,
+    pulls: usize,
+    pulled_events: usize,
+    pull_ms: Vec<f64>,
+    pull_total: Duration,
+    snapshot_done: Option<Instant>,
+    first_pull: Option<Instant>,
+    snapshot_took: Duration,
+}
+
+/// Where a round's time went.
+struct Phases {
+    /// From the start to the first pull: the pushes and everything between them.
+    push_done: Duration,
+    snapshot: Duration,
+    /// From the snapshot's answer to the first pull: loading it into the store.
+    apply: Duration,
+    /// From the first pull to the end.
+    pull: Duration,
+}
+
+impl<T: Transport> Timed<T> {
+    fn new(inner: T) -> Self {
+        Self {
+            inner,
+            pushes: 0,
+            push_ms: Vec::new(),
+            push_total: Duration::ZERO,
+            pulls: 0,
+            pulled_events: 0,
+            pull_ms: Vec::new(),
+            pull_total: Duration::ZERO,
+            snapshot_done: None,
+            first_pull: None,
+            snapshot_took: Duration::ZERO,
+        }
+    }
+
+    /// The phases of a round that started at `start` and has just ended.
+    fn phases(&self, start: Instant) -> Res<Phases> {
+        let end = Instant::now();
+        let first_pull = self.first_pull.ok_or("the round never pulled")?;
+        Ok(Phases {
+            push_done: first_pull - start,
+            snapshot: self.snapshot_took,
+            apply: self
+                .snapshot_done
+                .map_or(Duration::ZERO, |done| first_pull - done),
+            pull: end - first_pull,
+        })
+    }
+}
+
+impl<T: Transport> Transport for Timed<T> {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        let t = Instant::now();
+        let out = self.inner.push(request);
+        let took = t.elapsed();
+        self.pushes += 1;
+        self.push_ms.push(ms(took));
+        self.push_total += took;
+        out
+    }
+
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<PullResponse, TransportError> {
+        let t = Instant::now();
+        self.first_pull.get_or_insert(t);
+        let out = self.inner.pull(after, limit, wait_secs);
+        let took = t.elapsed();
+        self.pulls += 1;
+        self.pull_ms.push(ms(took));
+        self.pull_total += took;
+        if let Ok(page) = &out {
+            self.pulled_events += page.events.len();
+        }
+        out
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+        let t = Instant::now();
+        let out = self.inner.snapshot();
+        self.snapshot_took += t.elapsed();
+        self.snapshot_done = Some(Instant::now());
+        out
+    }
+}
+
+fn check_round(round: &Round, expected: usize, what: &str) -> Res<()> {
+    if round.pushed != expected || round.rejected != 0 {
+        return Err(format!(
+            "{what}: {} events pushed, {} rejected; expected {expected} accepted",
+            round.pushed, round.rejected
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A receipt from the supplier to a dock and its putaway to storage.
+fn receipt_and_putaway(site: &Site, rng: &mut Rng) -> Res<(Event, Event)> {
+    let sku = rng.pick(&site.plain)?.clone();
+    let dock = rng.pick(&site.docks)?.clone();
+    let bin = rng.pick(&site.storage)?.clone();
+    let qty = 12 * (1 + rng.below(10) as i64);
+    Ok((
+        Event::StockMoved {
+            sku: sku.clone(),
+            lot: String::new(),
+            from: SUPPLIER.into(),
+            to: dock.clone(),
+            qty,
+            reason: MoveReason::Receipt,
+            receipt: None,
+        },
+        Event::StockMoved {
+            sku,
+            lot: String::new(),
+            from: dock,
+            to: bin,
+            qty,
+            reason: MoveReason::Putaway,
+            receipt: None,
+        },
+    ))
+}
+
+/// Record `n` movements on a terminal: receipts by the receiver, then their putaways by
+/// the putaway user, in transactions of `BUILD_BATCH`.
+fn record_movements(store: &mut Store, site: &Site, n: usize, rng: &mut Rng) -> Res<usize> {
+    let mut done = 0;
+    while done < n {
+        let pairs = (n - done).min(BUILD_BATCH) / 2;
+        if pairs == 0 {
+            break;
+        }
+        let mut receipts = Vec::with_capacity(pairs);
+        let mut putaways = Vec::with_capacity(pairs);
+        for _ in 0..pairs {
+            let (r, p) = receipt_and_putaway(site, rng)?;
+            receipts.push(r);
+            putaways.push(p);
+        }
+        store.record(RECEIVER, &receipts)?;
+        store.record(PUTAWAY, &putaways)?;
+        done += pairs * 2;
+    }
+    Ok(done)
+}
+
+struct Multi {
+    sent: usize,
+    accepted: usize,
+    secs: f64,
+    latency: Summary,
+}
+
+/// One simulated terminal's work: its token and its batches, ready to send.
+struct Simulated {
+    token: String,
+    batches: Vec<PushRequest>,
+}
+
+/// Enrol the simulated terminals through the API, prepare their batches (gapless
+/// sequences from 1), then let them all push at once.
+fn multi(base: &str, codes: Vec<String>, site: &Site, batches: usize, rng: &mut Rng) -> Res<Multi> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    );
+    let at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let mut terminals = Vec::with_capacity(codes.len());
+    for code in codes {
+        let enrolled: EnrollResponse = agent
+            .post(format!("{base}/v1/enroll"))
+            .send_json(EnrollRequest { code })?
+            .body_mut()
+            .read_json()?;
+        let mut seq = 0;
+        let mut requests = Vec::with_capacity(batches);
+        for _ in 0..batches {
+            let mut events = Vec::with_capacity(MULTI_BATCH);
+            while events.len() + 2 <= MULTI_BATCH {
+                let (r, p) = receipt_and_putaway(site, rng)?;
+                for (user, event) in [(RECEIVER, r), (PUTAWAY, p)] {
+                    seq += 1;
+                    events.push(WireEvent {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        terminal: enrolled.terminal.clone(),
+                        seq,
+                        user: user.into(),
+                        at: at.clone(),
+                        event,
+                    });
+                }
+            }
+            requests.push(PushRequest { events });
+        }
+        terminals.push(Simulated {
+            token: enrolled.token,
+            batches: requests,
+        });
+    }
+    let sent = terminals
+        .iter()
+        .flat_map(|t| &t.batches)
+        .map(|b| b.events.len())
+        .sum();
+    let barrier = Arc::new(Barrier::new(terminals.len() + 1));
+    let mut threads = Vec::with_capacity(terminals.len());
+    for sim in terminals {
+        let barrier = Arc::clone(&barrier);
+        let mut http = Http::new(base, &sim.token);
+        threads.push(std::thread::spawn(move || -> Res<(usize, Vec<f64>)> {
+            let mut accepted = 0;
+            let mut times = Vec::with_capacity(sim.batches.len());
+            barrier.wait();
+            for request in &sim.batches {
+                let t = Instant::now();
+                let answer = http.push(request)?;
+                times.push(ms(t.elapsed()));
+                accepted += answer
+                    .results
+                    .iter()
+                    .filter(|r| matches!(r, PushResult::Accepted { .. }))
+                    .count();
+            }
+            Ok((accepted, times))
+        }));
+    }
+    barrier.wait();
+    let t = Instant::now();
+    let mut accepted = 0;
+    let mut times = Vec::new();
+    for thread in threads {
+        let (a, ts) = thread
+            .join()
+            .map_err(|_| "a simulated terminal panicked")??;
+        accepted += a;
+        times.extend(ts);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    if accepted != sent {
+        return Err(format!("multi: {accepted} of {sent} events accepted").into());
+    }
+    Ok(Multi {
+        sent,
+        accepted,
+        secs,
+        latency: Summary::of(times),
+    })
+}
