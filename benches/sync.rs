@@ -28,13 +28,16 @@
 //!   the batches per simulated terminal (0.05 for a quick run);
 //! - `SYNC_BENCH_DIR`: where the temporary stores go (default: the system temp directory).
 
-use chrono::{Duration as Days, SecondsFormat, Utc};
-use floorhand::domain::gs1::gtin_check_digit;
-use floorhand::domain::{
-    AbcClass, Event, Item, ItemGtin, Location, LocationKind, LocationRole, MoveReason, Role,
+mod common;
+
+use chrono::{SecondsFormat, Utc};
+use common::{
+    CommitBaseline, Recipe, Res, Rng, SITE, SUPPLIER, Sizes, Summary, baseline_connection,
+    bench_dir, build_on, env_scale, file_mb, load_average, load_averages, ms, secs,
 };
+use floorhand::domain::{Event, MoveReason, Role};
 use floorhand::server::{self, AppState, admin};
-use floorhand::store::{NewUser, Store};
+use floorhand::store::Store;
 use floorhand::sync::client::{self, Http, Round, Transport, TransportError};
 use floorhand::sync::wire::{
     EnrollRequest, EnrollResponse, MAX_BATCH, PullResponse, PushRequest, PushResponse, PushResult,
@@ -47,18 +50,11 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Res<T> = Result<T, BoxError>;
-
-const SITE: &str = "WH1";
-/// Events per `Store::record` call (one transaction) while building and recording.
-const BUILD_BATCH: usize = 10_000;
+/// Events per `Store::record` call (one transaction) while recording on a terminal.
+const BUILD_BATCH: usize = common::BATCH;
 /// The receiver and the putaway user whose movements terminals push.
 const RECEIVER: &str = "7001";
 const PUTAWAY: &str = "7002";
-const PIN: &str = "1234";
-const SUPPLIER: &str = "SUPPLIER";
-const CUSTOMER: &str = "CUSTOMER";
 /// Simulated terminals in the multi phase, and events per push there.
 const MULTI_TERMINALS: usize = 50;
 const MULTI_BATCH: usize = 100;
@@ -77,25 +73,15 @@ const ATUIN_PULL: f64 = 44_000.0;
 const POUCHDB: f64 = 2_000.0;
 
 fn main() -> Res<()> {
-    let scale = env_parse("SYNC_BENCH_SCALE", 1.0_f64)?;
-    if !(scale.is_finite() && scale > 0.0) {
-        return Err(format!("SYNC_BENCH_SCALE must be a positive number, not {scale}").into());
-    }
-    let sizes = Sizes::new(scale);
-    let dir = match std::env::var_os("SYNC_BENCH_DIR") {
-        Some(parent) => tempfile::Builder::new()
-            .prefix("floorhand-sync-")
-            .tempdir_in(parent)?,
-        None => tempfile::Builder::new()
-            .prefix("floorhand-sync-")
-            .tempdir()?,
-    };
+    let scale = env_scale("SYNC_BENCH_SCALE")?;
+    let sizes = SyncSizes::new(scale);
+    let dir = bench_dir("SYNC_BENCH_DIR", "floorhand-sync-")?;
     println!(
         "bench: scale {scale}: site of {} items, {} locations, {} events; push {} events; \
          {MULTI_TERMINALS} terminals x {} batches of {MULTI_BATCH}; stores in {}",
-        sizes.items,
-        sizes.locations,
-        sizes.events,
+        sizes.site.items,
+        sizes.site.locations,
+        sizes.site.events,
         sizes.push,
         sizes.multi_batches,
         dir.path().display()
@@ -103,7 +89,7 @@ fn main() -> Res<()> {
     println!(
         "machine: {} CPUs, load average {} at the start",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load_average()
+        load_averages()
     );
 
     // 1. The physical floor: one durable commit.
@@ -122,7 +108,7 @@ fn main() -> Res<()> {
     let server_db = dir.path().join("server.db");
     let mut rng = Rng::new(0x5eed_5e4c_0001);
     let t = Instant::now();
-    let site = build(&server_db, &sizes, &mut rng)?;
+    let site = build(&server_db, &sizes.site, &mut rng)?;
     let build_s = t.elapsed().as_secs_f64();
     let codes = {
         let mut store = admin::open_store(&server_db)?;
@@ -138,7 +124,7 @@ fn main() -> Res<()> {
         println!(
             "build: server site of {} items, {} locations, {events} events ({balances} balances) \
              in {build_s:.2} s ({:.0} events/s, {BUILD_BATCH} per transaction); server store {:.1} MB",
-            sizes.items,
+            sizes.site.items,
             site.locations,
             events as f64 / build_s,
             file_mb(&server_db)
@@ -367,10 +353,7 @@ fn main() -> Res<()> {
         multi.latency.p99,
         verdict(bootstrap_s < TARGET_BOOTSTRAP_S)
     );
-    println!(
-        "machine: load average {} at the end",
-        load_average().split_whitespace().next().unwrap_or("?")
-    );
+    println!("machine: load average {} at the end", load_average());
     println!(
         "sync: push_eps={push_eps:.0} pull_eps={pull_eps:.0} multi_eps={multi_eps:.0} \
          multi_p99_ms={:.1} bootstrap_s={bootstrap_s:.3} multi_p50_ms={:.1} \
@@ -387,29 +370,22 @@ fn main() -> Res<()> {
 }
 
 // ------------------------------------------------------------------------------------------
-// Sizes, knobs, statistics.
+// Sizes and the commit baseline.
 // ------------------------------------------------------------------------------------------
 
-struct Sizes {
-    items: usize,
-    locations: usize,
-    events: usize,
+/// The shared site sizes and the sync bench's own.
+struct SyncSizes {
+    site: Sizes,
     push: usize,
     multi_batches: usize,
     commits: usize,
 }
 
-impl Sizes {
+impl SyncSizes {
     fn new(scale: f64) -> Self {
         let scaled = |n: f64, min: usize| ((n * scale).round() as usize).max(min);
-        let items = scaled(100_000.0, 100);
-        let locations = scaled(20_000.0, 100);
-        // Reference data is about 1.3 events per item; leave room for movements.
-        let events = scaled(1_000_000.0, 0).max(items * 2 + locations + 1_000);
         Self {
-            items,
-            locations,
-            events,
+            site: Sizes::new(scale),
             // Pairs of receipt and putaway.
             push: scaled(100_000.0, 1_000) / 2 * 2,
             multi_batches: scaled(20.0, 2),
@@ -418,121 +394,14 @@ impl Sizes {
     }
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Res<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|e| format!("{name}={v:?} is not valid: {e}").into()),
-        Err(_) => Ok(default),
-    }
-}
-
-/// SplitMix64: small, fast and deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`; 0 when `n` is 0.
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> Res<&'a T> {
-        v.get(self.below(v.len()))
-            .ok_or_else(|| "picked from an empty list".into())
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Summary {
-    n: usize,
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Summary {
-    fn of(mut v: Vec<f64>) -> Self {
-        v.sort_by(f64::total_cmp);
-        // Nearest rank.
-        let rank = |p: f64| {
-            let i = ((p * v.len() as f64).ceil() as usize).saturating_sub(1);
-            v.get(i.min(v.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0.0)
-        };
-        Self {
-            n: v.len(),
-            p50: rank(0.50),
-            p99: rank(0.99),
-            max: v.last().copied().unwrap_or(0.0),
-        }
-    }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn file_mb(db: &Path) -> f64 {
-    let mut bytes = 0;
-    for suffix in ["", "-wal"] {
-        let mut p = db.as_os_str().to_owned();
-        p.push(suffix);
-        bytes += std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-    }
-    bytes as f64 / 1e6
-}
-
-/// The physical floor under every durable write: a one-row insert committed durably.
+/// The physical floor under every durable write: `n` one-row inserts committed durably,
+/// after 20 to warm up.
 fn commits(dir: &Path, n: usize) -> Res<Summary> {
-    let conn = rusqlite::Connection::open(dir.join("commit-baseline.db"))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)")?;
-    let mut insert = conn.prepare("INSERT INTO t (v) VALUES (?1)")?;
+    let conn = baseline_connection(&dir.join("commit-baseline.db"))?;
+    let mut baseline = CommitBaseline::with_warmup(&conn, 20)?;
     let mut times = Vec::with_capacity(n);
-    for k in 0..n + 20 {
-        let t = Instant::now();
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        insert.execute([k as i64])?;
-        conn.execute_batch("COMMIT")?;
-        if k >= 20 {
-            times.push(ms(t.elapsed()));
-        }
+    for _ in 0..n {
+        times.push(ms(baseline.commit()?));
     }
     Ok(Summary::of(times))
 }
@@ -550,347 +419,34 @@ struct Site {
     storage: Vec<String>,
 }
 
-/// Location indices by role, for the movement generator.
-#[derive(Default)]
-struct Places {
-    codes: Vec<String>,
-    roles: Vec<LocationRole>,
-    supplier: u32,
-    customer: u32,
-    loss: u32,
-    dock: Vec<u32>,
-    storage: Vec<u32>,
-    pick_face: Vec<u32>,
-    pack: Vec<u32>,
-    ship: Vec<u32>,
-}
-
-/// Stock the generator knows to be at one physical location.
-#[derive(Clone, Copy)]
-struct Holding {
-    loc: u32,
-    /// 0 for items that are not lot-tracked; else 1..=3, the item's lot.
-    lot: u8,
-    qty: i64,
-}
-
-struct Batcher {
-    store: Store,
-    pending: Vec<Event>,
-    recorded: usize,
-}
-
-impl Batcher {
-    fn push(&mut self, e: Event) -> Res<()> {
-        self.pending.push(e);
-        if self.pending.len() >= BUILD_BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Res<()> {
-        if !self.pending.is_empty() {
-            self.store.record(admin::ADMIN_USER, &self.pending)?;
-            self.recorded += self.pending.len();
-            self.pending.clear();
-        }
-        Ok(())
-    }
-}
-
-const CATEGORIES: [&str; 6] = [
-    "hardware",
-    "household",
-    "beverages",
-    "electronics",
-    "stationery",
-    "garden",
+/// The site's users: the receiver and the putaway user whose movements terminals push,
+/// a picker and a supervisor.
+const SITE_USERS: [(&str, &str, Role); 4] = [
+    (RECEIVER, "Bench Receiver", Role::Receiver),
+    (PUTAWAY, "Bench Putaway", Role::Putaway),
+    ("7003", "Bench Picker", Role::Picker),
+    ("7004", "Bench Supervisor", Role::Supervisor),
 ];
 
+/// The shared warehouse on the server's store, recorded by its admin user.
 fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Site> {
-    let store = admin::open_store(db)?;
-    let mut b = Batcher {
-        store,
-        pending: Vec::with_capacity(BUILD_BATCH),
-        recorded: 0,
+    let recipe = Recipe {
+        recorder: admin::ADMIN_USER,
+        users: &SITE_USERS,
+        report: false,
     };
-    let places = places(sizes.locations);
-    for (i, (code, role)) in places.codes.iter().zip(&places.roles).enumerate() {
-        b.push(Event::LocationDefined {
-            location: location(code, *role, i, rng),
-        })?;
-    }
-    let mut skus = Vec::with_capacity(sizes.items);
-    let mut lot_tracked = Vec::with_capacity(sizes.items);
-    for i in 0..sizes.items {
-        let item = item(i, rng)?;
-        skus.push(item.sku.clone());
-        lot_tracked.push(item.lot_tracked);
-        b.push(Event::ItemDefined { item })?;
-    }
-    let today = Utc::now().date_naive();
-    let mut lots_of: Vec<[String; 3]> = Vec::with_capacity(sizes.items);
-    for (i, tracked) in lot_tracked.iter().enumerate() {
-        if !*tracked {
-            lots_of.push(Default::default());
-            continue;
-        }
-        let codes = [0, 1, 2].map(|k| format!("B{:07}", i * 3 + k));
-        for code in &codes {
-            b.push(Event::LotDefined {
-                sku: skus[i].clone(),
-                lot: code.clone(),
-                expiry: (i % 20 == 17).then(|| today + Days::days(30 + rng.below(700) as i64)),
-            })?;
-        }
-        lots_of.push(codes);
-    }
-    b.flush()?;
-    let users: Vec<NewUser> = [
-        (RECEIVER, "Bench Receiver", Role::Receiver),
-        (PUTAWAY, "Bench Putaway", Role::Putaway),
-        ("7003", "Bench Picker", Role::Picker),
-        ("7004", "Bench Supervisor", Role::Supervisor),
-    ]
-    .iter()
-    .map(|(badge, name, role)| NewUser {
-        badge: (*badge).into(),
-        name: (*name).into(),
-        roles: vec![*role],
-        pin: PIN.into(),
-    })
-    .collect();
-    b.store.add_users(admin::ADMIN_USER, &users)?;
-    b.recorded += users.len();
-
-    let moves = sizes.events.saturating_sub(b.recorded);
-    let mut holdings: Vec<Vec<Holding>> = vec![Vec::new(); sizes.items];
-    let hot = (sizes.items / 5).max(1);
-    for _ in 0..moves {
-        // Half the movements touch the fastest fifth of the range.
-        let i = if rng.chance(50) {
-            rng.below(hot)
-        } else {
-            rng.below(sizes.items)
-        };
-        let (from, to, lot, qty, reason) =
-            next_move(rng, &places, &mut holdings[i], lot_tracked[i])?;
-        let lot = match lot {
-            0 => String::new(),
-            k => lots_of[i][usize::from(k) - 1].clone(),
-        };
-        b.push(Event::StockMoved {
-            sku: skus[i].clone(),
-            lot,
-            from: places.codes[from as usize].clone(),
-            to: places.codes[to as usize].clone(),
-            qty,
-            reason,
-            receipt: None,
-        })?;
-    }
-    b.flush()?;
-    let code = |v: &[u32]| -> Vec<String> {
-        v.iter()
-            .map(|i| places.codes[*i as usize].clone())
-            .collect()
-    };
+    let wh = build_on(admin::open_store(db)?, &recipe, sizes, rng)?;
     Ok(Site {
-        locations: places.codes.len(),
-        plain: skus
-            .iter()
-            .zip(&lot_tracked)
-            .filter(|(_, t)| !**t)
-            .map(|(s, _)| s.clone())
+        locations: wh.locations,
+        plain: wh
+            .items
+            .into_iter()
+            .filter(|i| !i.lot_tracked)
+            .map(|i| i.sku)
             .collect(),
-        docks: code(&places.dock),
-        storage: code(&places.storage),
+        docks: wh.docks,
+        storage: wh.storage,
     })
-}
-
-/// Five virtual locations, docks and the other work areas, then aisles of bays, each bay
-/// a pick face with four storage levels above it.
-fn places(n: usize) -> Places {
-    let mut p = Places::default();
-    let add = |p: &mut Places, code: String, role: LocationRole| -> u32 {
-        let idx = p.codes.len() as u32;
-        p.codes.push(code);
-        p.roles.push(role);
-        match role {
-            LocationRole::Dock => p.dock.push(idx),
-            LocationRole::Storage => p.storage.push(idx),
-            LocationRole::PickFace => p.pick_face.push(idx),
-            LocationRole::Pack => p.pack.push(idx),
-            LocationRole::Ship => p.ship.push(idx),
-            _ => {}
-        }
-        idx
-    };
-    p.supplier = add(&mut p, SUPPLIER.into(), LocationRole::Supplier);
-    p.customer = add(&mut p, CUSTOMER.into(), LocationRole::Customer);
-    p.loss = add(&mut p, "LOSS".into(), LocationRole::Loss);
-    add(&mut p, "SCRAP".into(), LocationRole::Scrap);
-    add(&mut p, "TRANSIT".into(), LocationRole::Transit);
-    for (prefix, count, role) in [
-        ("DOCK", 20, LocationRole::Dock),
-        ("QUAR", 4, LocationRole::Quarantine),
-        ("RET", 4, LocationRole::Returns),
-        ("PACK", 8, LocationRole::Pack),
-        ("SHIP", 4, LocationRole::Ship),
-    ] {
-        for k in 1..=count {
-            add(&mut p, format!("{prefix}-{k:02}"), role);
-        }
-    }
-    let mut bay = 0usize;
-    while p.codes.len() < n {
-        let aisle = bay / 40 + 1;
-        let zone = char::from(b'A' + ((aisle - 1) / 5 % 26) as u8);
-        let pos = bay % 40 + 1;
-        add(
-            &mut p,
-            format!("PF-{zone}{aisle:03}-{pos:02}"),
-            LocationRole::PickFace,
-        );
-        for level in 1..=4 {
-            if p.codes.len() < n {
-                add(
-                    &mut p,
-                    format!("{zone}-{aisle:03}-{pos:02}-{level}"),
-                    LocationRole::Storage,
-                );
-            }
-        }
-        bay += 1;
-    }
-    p
-}
-
-fn location(code: &str, role: LocationRole, seq: usize, rng: &mut Rng) -> Location {
-    let physical = role.kind() == LocationKind::Physical;
-    let racked = matches!(role, LocationRole::Storage | LocationRole::PickFace);
-    Location {
-        code: code.to_string(),
-        site: SITE.into(),
-        zone: if physical {
-            code.split('-').next().unwrap_or_default().to_string()
-        } else {
-            String::new()
-        },
-        kind: role.kind(),
-        role,
-        pick_seq: racked.then_some(seq as i64 * 10),
-        check_digits: physical.then(|| format!("{:02}", rng.below(100))),
-        capacity: None,
-    }
-}
-
-fn item(i: usize, rng: &mut Rng) -> Res<Item> {
-    let n = i + 1;
-    let body = format!("40{n:010}");
-    let cd = gtin_check_digit(&body).ok_or("no check digit")?;
-    let mut gtins = vec![ItemGtin {
-        gtin: format!("0{body}{cd}"),
-        pack_qty: 1,
-    }];
-    if i % 3 == 0 {
-        let case_body = format!("1{body}");
-        let cd = gtin_check_digit(&case_body).ok_or("no check digit")?;
-        gtins.push(ItemGtin {
-            gtin: format!("{case_body}{cd}"),
-            pack_qty: 12,
-        });
-    }
-    let expiry_tracked = i % 20 == 17;
-    Ok(Item {
-        sku: format!("SKU-{n:06}"),
-        description: format!("Bench item {n} size {}", 10 * (1 + rng.below(50))),
-        base_unit: "EA".into(),
-        gtins,
-        lot_tracked: i % 10 == 7,
-        expiry_tracked,
-        shelf_life_days: expiry_tracked.then_some(365),
-        abc: match i % 10 {
-            0 | 1 => AbcClass::A,
-            2..=4 => AbcClass::B,
-            _ => AbcClass::C,
-        },
-        unit_cost_cents: 50 + rng.below(5_000) as i64,
-        category: CATEGORIES[rng.below(CATEGORIES.len())].into(),
-    })
-}
-
-/// One movement that keeps every physical balance non-negative: receipts, putaway,
-/// replenishment, picks, packing, shipping, losses.
-fn next_move(
-    rng: &mut Rng,
-    p: &Places,
-    holdings: &mut Vec<Holding>,
-    lot_tracked: bool,
-) -> Res<(u32, u32, u8, i64, MoveReason)> {
-    if holdings.is_empty() || rng.chance(20) {
-        let lot = if lot_tracked {
-            1 + rng.below(3) as u8
-        } else {
-            0
-        };
-        let to = if rng.chance(70) {
-            *rng.pick(&p.dock)?
-        } else {
-            *rng.pick(&p.storage)?
-        };
-        let qty = 12 * (1 + rng.below(20) as i64);
-        add(holdings, to, lot, qty);
-        return Ok((p.supplier, to, lot, qty, MoveReason::Receipt));
-    }
-    // Docks, packing and shipping are flow-through: stock there moves on first.
-    let transient = holdings.iter().position(|h| {
-        !matches!(
-            p.roles[h.loc as usize],
-            LocationRole::Storage | LocationRole::PickFace
-        )
-    });
-    let h = match transient {
-        Some(h) if rng.chance(80) => h,
-        _ => rng.below(holdings.len()),
-    };
-    let Holding {
-        loc,
-        lot,
-        qty: have,
-    } = holdings[h];
-    let part = |rng: &mut Rng| 1 + rng.below(have as usize) as i64;
-    let (to, qty, reason) = match p.roles[loc as usize] {
-        LocationRole::Dock => (*rng.pick(&p.storage)?, have, MoveReason::Putaway),
-        LocationRole::Storage => match rng.below(100) {
-            0..60 => (*rng.pick(&p.pick_face)?, part(rng), MoveReason::Transfer),
-            60..85 => (*rng.pick(&p.storage)?, part(rng), MoveReason::Transfer),
-            _ => (*rng.pick(&p.pack)?, part(rng), MoveReason::Pick),
-        },
-        LocationRole::PickFace if rng.chance(5) => (p.loss, 1, MoveReason::Adjustment),
-        LocationRole::PickFace => (*rng.pick(&p.pack)?, part(rng), MoveReason::Pick),
-        LocationRole::Pack => (*rng.pick(&p.ship)?, have, MoveReason::Pack),
-        LocationRole::Ship => (p.customer, have, MoveReason::Ship),
-        _ => (p.loss, have, MoveReason::Adjustment),
-    };
-    let to = if to == loc { p.loss } else { to };
-    if have == qty {
-        holdings.swap_remove(h);
-    } else {
-        holdings[h].qty -= qty;
-    }
-    if p.roles[to as usize].kind() == LocationKind::Physical {
-        add(holdings, to, lot, qty);
-    }
-    Ok((loc, to, lot, qty, reason))
-}
-
-fn add(holdings: &mut Vec<Holding>, loc: u32, lot: u8, qty: i64) {
-    match holdings.iter_mut().find(|h| h.loc == loc && h.lot == lot) {
-        Some(h) => h.qty += qty,
-        None => holdings.push(Holding { loc, lot, qty }),
-    }
 }
 
 /// Journal length and balance rows of the server's store.
@@ -1151,9 +707,9 @@ fn check_round(round: &Round, expected: usize, what: &str) -> Res<()> {
 
 /// A receipt from the supplier to a dock and its putaway to storage.
 fn receipt_and_putaway(site: &Site, rng: &mut Rng) -> Res<(Event, Event)> {
-    let sku = rng.pick(&site.plain)?.clone();
-    let dock = rng.pick(&site.docks)?.clone();
-    let bin = rng.pick(&site.storage)?.clone();
+    let sku = rng.choose(&site.plain)?.clone();
+    let dock = rng.choose(&site.docks)?.clone();
+    let bin = rng.choose(&site.storage)?.clone();
     let qty = 12 * (1 + rng.below(10) as i64);
     Ok((
         Event::StockMoved {

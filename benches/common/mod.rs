@@ -18,7 +18,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub type BoxError = Box<dyn std::error::Error>;
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Res<T> = Result<T, BoxError>;
 
 /// The terminal id the store is built with (the app's default config uses the same).
@@ -35,6 +35,14 @@ pub const ROWS: u16 = 24;
 pub const WAL_CYCLE: usize = 1_100;
 /// The virtual location every receipt comes from.
 pub const SUPPLIER: &str = "SUPPLIER";
+/// The site every location belongs to.
+pub const SITE: &str = "WH1";
+/// The users the lookup and receiving benchmarks build: badge, name, role.
+pub const USERS: [(&str, &str, Role); 3] = [
+    (BADGE, "Bench Picker", Role::Picker),
+    ("9002", "Bench Supervisor", Role::Supervisor),
+    ("9003", "Bench Receiver", Role::Receiver),
+];
 
 // ------------------------------------------------------------------------------------------
 // Sizes, randomness, statistics.
@@ -107,10 +115,20 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
         v.get(self.below(v.len()))
     }
+
+    /// As [`Rng::pick`], an error for an empty list.
+    pub fn choose<'a, T>(&mut self, v: &'a [T]) -> Res<&'a T> {
+        self.pick(v)
+            .ok_or_else(|| "picked from an empty list".into())
+    }
 }
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -157,6 +175,10 @@ pub struct Warehouse {
     pub lot_codes: Vec<String>,
     /// A non-lot item with stock at a storage location, and another storage location.
     pub move_sample: Option<(String, String, String)>,
+    /// How many locations there are, virtual ones included.
+    pub locations: usize,
+    pub docks: Vec<String>,
+    pub storage: Vec<String>,
 }
 
 pub struct ItemCodes {
@@ -197,13 +219,14 @@ struct Places {
 }
 
 /// Events waiting to be recorded in the next transaction.
-struct Batcher {
+struct Batcher<'u> {
     store: Store,
+    user: &'u str,
     pending: Vec<Event>,
     recorded: usize,
 }
 
-impl Batcher {
+impl Batcher<'_> {
     fn push(&mut self, e: Event) -> Res<()> {
         self.pending.push(e);
         if self.pending.len() >= BATCH {
@@ -214,7 +237,7 @@ impl Batcher {
 
     fn flush(&mut self) -> Res<()> {
         if !self.pending.is_empty() {
-            self.store.record(SYSTEM_USER, &self.pending)?;
+            self.store.record(self.user, &self.pending)?;
             self.recorded += self.pending.len();
             self.pending.clear();
         }
@@ -253,10 +276,31 @@ const CATEGORIES: [&str; 6] = [
     "garden",
 ];
 
+/// How a warehouse is built besides its sizes.
+pub struct Recipe<'a> {
+    /// The user that records the reference data and the movements.
+    pub recorder: &'a str,
+    /// The users added: badge, name, role (PIN [`PIN`]).
+    pub users: &'a [(&'a str, &'a str, Role)],
+    /// Print the count of reference events before the movements.
+    pub report: bool,
+}
+
+/// The warehouse on a store of its own at `db`, as the lookup and receiving benches build it.
 pub fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Warehouse> {
-    let store = Store::open(db, TERMINAL)?;
+    let recipe = Recipe {
+        recorder: SYSTEM_USER,
+        users: &USERS,
+        report: true,
+    };
+    build_on(Store::open(db, TERMINAL)?, &recipe, sizes, rng)
+}
+
+/// The warehouse on `store`.
+pub fn build_on(store: Store, recipe: &Recipe, sizes: &Sizes, rng: &mut Rng) -> Res<Warehouse> {
     let mut b = Batcher {
         store,
+        user: recipe.recorder,
         pending: Vec::with_capacity(BATCH),
         recorded: 0,
     };
@@ -308,12 +352,8 @@ pub fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Warehouse> {
     lot_codes.dedup();
     b.flush()?;
 
-    let users = [
-        (BADGE, "Bench Picker", Role::Picker),
-        ("9002", "Bench Supervisor", Role::Supervisor),
-        ("9003", "Bench Receiver", Role::Receiver),
-    ];
-    let users: Vec<NewUser> = users
+    let users: Vec<NewUser> = recipe
+        .users
         .iter()
         .map(|(badge, name, role)| NewUser {
             badge: (*badge).into(),
@@ -322,18 +362,20 @@ pub fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Warehouse> {
             pin: PIN.into(),
         })
         .collect();
-    b.store.add_users(SYSTEM_USER, &users)?;
+    b.store.add_users(recipe.recorder, &users)?;
     b.recorded += users.len();
 
     let reference = b.recorded;
     let moves = sizes.events.saturating_sub(reference);
-    println!(
-        "build: {reference} reference events ({} locations, {} items, {} lots, {} users); {moves} movements to go",
-        places.codes.len(),
-        sizes.items,
-        lot_items * 3,
-        users.len()
-    );
+    if recipe.report {
+        println!(
+            "build: {reference} reference events ({} locations, {} items, {} lots, {} users); {moves} movements to go",
+            places.codes.len(),
+            sizes.items,
+            lot_items * 3,
+            users.len()
+        );
+    }
 
     let mut holdings: Vec<Vec<Holding>> = vec![Vec::new(); sizes.items];
     let hot = (sizes.items / 5).max(1);
@@ -385,11 +427,19 @@ pub fn build(db: &Path, sizes: &Sizes, rng: &mut Rng) -> Res<Warehouse> {
         .filter(|(_, r)| r.kind() == LocationKind::Physical)
         .map(|(c, _)| c.clone())
         .collect();
+    let codes = |v: &[u32]| -> Vec<String> {
+        v.iter()
+            .map(|i| places.codes[*i as usize].clone())
+            .collect()
+    };
     Ok(Warehouse {
         items,
         physical,
         lot_codes,
         move_sample,
+        locations: places.codes.len(),
+        docks: codes(&places.dock),
+        storage: codes(&places.storage),
     })
 }
 
@@ -464,7 +514,7 @@ fn location(code: &str, role: LocationRole, seq: usize, rng: &mut Rng) -> Locati
     let racked = matches!(role, LocationRole::Storage | LocationRole::PickFace);
     Location {
         code: code.to_string(),
-        site: "WH1".into(),
+        site: SITE.into(),
         zone,
         kind: role.kind(),
         role,
@@ -640,13 +690,18 @@ pub fn store_stats(store: &Store, db: &Path) -> Res<(i64, i64, f64)> {
         [],
         |r| r.get(0),
     )?;
+    Ok((all, physical, file_mb(db)))
+}
+
+/// The size of a store's database and WAL files in MB.
+pub fn file_mb(db: &Path) -> f64 {
     let mut bytes = 0;
     for suffix in ["", "-wal"] {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);
         bytes += std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
     }
-    Ok((all, physical, bytes as f64 / 1e6))
+    bytes as f64 / 1e6
 }
 
 // ------------------------------------------------------------------------------------------
@@ -709,7 +764,7 @@ pub fn baseline_connection(path: &Path) -> Res<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?;
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)")?;
     Ok(conn)
 }
 
@@ -719,13 +774,18 @@ impl<'c> CommitBaseline<'c> {
     /// top of the flush; the app's store is long past that, so the baseline is taken once
     /// the WAL is being reused.
     pub fn new(conn: &'c rusqlite::Connection) -> Res<Self> {
+        Self::with_warmup(conn, WAL_CYCLE)
+    }
+
+    /// Prepare the insert and warm up with `warmup` commits.
+    pub fn with_warmup(conn: &'c rusqlite::Connection, warmup: usize) -> Res<Self> {
         let insert = conn.prepare("INSERT INTO t (v) VALUES (?1)")?;
         let mut b = Self {
             conn,
             insert,
             next: 0,
         };
-        for v in 0..WAL_CYCLE {
+        for v in 0..warmup {
             b.commit_value(v as i64)?;
         }
         Ok(b)
@@ -794,6 +854,13 @@ pub fn load_average() -> String {
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub fn load_averages() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 pub fn vm_hwm_mb(pid: &str) -> Res<f64> {
