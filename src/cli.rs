@@ -526,6 +526,18 @@ fn check(store: &Store, json: bool) -> Result<ExitCode> {
     })
 }
 
+/// The PIN given on the command line, or one read from standard input (so it stays out
+/// of the process list and the shell history).
+fn pin_or_prompt(badge: &str, pin: Option<String>) -> Result<String> {
+    if let Some(p) = pin {
+        return Ok(p);
+    }
+    eprint!("PIN for {badge}: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim().to_string())
+}
+
 fn users(store: &mut Store, command: UsersCommand) -> Result<ExitCode> {
     match command {
         UsersCommand::Add {
@@ -535,15 +547,7 @@ fn users(store: &mut Store, command: UsersCommand) -> Result<ExitCode> {
             pin,
         } => {
             let roles = admin::parse_roles(&roles)?;
-            let pin = match pin {
-                Some(p) => p,
-                None => {
-                    eprint!("PIN for {badge}: ");
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line)?;
-                    line.trim().to_string()
-                }
-            };
+            let pin = pin_or_prompt(&badge, pin)?;
             let user = NewUser {
                 badge: badge.clone(),
                 name,
@@ -792,15 +796,7 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
                 pin,
             } => {
                 let roles = admin::parse_roles(&roles)?;
-                let pin = match pin {
-                    Some(p) => p,
-                    None => {
-                        eprint!("PIN for {badge}: ");
-                        let mut line = String::new();
-                        std::io::stdin().lock().read_line(&mut line)?;
-                        line.trim().to_string()
-                    }
-                };
+                let pin = pin_or_prompt(&badge, pin)?;
                 admin::add_user(
                     &mut store,
                     admin::ADMIN_USER,
@@ -821,7 +817,7 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
                 }
             }
             ServerUsersCommand::List { json } => {
-                let users = admin::users(&store)?;
+                let users = store.users()?;
                 if json {
                     println!(
                         "{}",
@@ -846,7 +842,7 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
             println!("imported {n} {}", kind.label());
         }
         ServerCommand::Terminals { json } => {
-            let list = admin::terminals(&store)?;
+            let list = store.terminals_report()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -859,7 +855,7 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
         }
         ServerCommand::Availability { site, json } => {
             let today = chrono::Local::now().date_naive();
-            let rows = admin::availability(&store, site.as_deref(), today)?;
+            let rows = store.availability(site.as_deref(), today)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {

@@ -170,7 +170,7 @@ impl Server {
 
     /// The pull cursor the server has recorded for `terminal`.
     fn cursor(&self, terminal: &str) -> TestResult<i64> {
-        let report = admin::terminals(&self.admin()?)?;
+        let report = self.admin()?.terminals_report()?;
         Ok(report
             .iter()
             .find(|t| t.terminal == terminal)

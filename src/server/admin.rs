@@ -7,7 +7,7 @@ use crate::domain::{Event, Role};
 use crate::import::{self, ImportError};
 use crate::store::{NewUser, Store, StoreError, TerminalReport, UserRecord};
 use crate::sync::wire::Availability;
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::fmt::Write;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -220,10 +220,6 @@ pub fn disable_user(store: &mut Store, badge: &str) -> Result<bool> {
     Ok(true)
 }
 
-pub fn users(store: &Store) -> Result<Vec<UserRecord>> {
-    Ok(store.users()?)
-}
-
 pub fn users_table(users: &[UserRecord]) -> String {
     let mut out = format!("{:<8} {:<24} {:<22} state\n", "badge", "name", "roles");
     for u in users {
@@ -350,10 +346,6 @@ pub fn import(
     Ok(n)
 }
 
-pub fn terminals(store: &Store) -> Result<Vec<TerminalReport>> {
-    Ok(store.terminals_report()?)
-}
-
 pub fn terminals_table(terminals: &[TerminalReport]) -> String {
     let mut out = format!(
         "{:<12} {:<6} {:<24} {:>8} {:>7} {:>9} {:>9}  state\n",
@@ -385,14 +377,6 @@ pub fn revoke(store: &mut Store, terminal: &str) -> Result<()> {
         StoreError::Rejected(reason) => AdminError::Refused(reason),
         other => AdminError::Store(other),
     })
-}
-
-pub fn availability(
-    store: &Store,
-    site: Option<&str>,
-    today: NaiveDate,
-) -> Result<Vec<Availability>> {
-    Ok(store.availability(site, today)?)
 }
 
 pub fn availability_table(rows: &[Availability]) -> String {
@@ -465,14 +449,14 @@ mod tests {
         let (who, _token) = store.enroll(&code.code, now)?;
         assert_eq!(who.terminal, "T01");
         assert!(enroll(&mut store, "T01", "WH1", now)?.known);
-        let table = terminals_table(&terminals(&store)?);
+        let table = terminals_table(&store.terminals_report()?);
         assert!(
             table
                 .lines()
                 .any(|l| l.starts_with("T01") && l.ends_with("enrolled"))
         );
         revoke(&mut store, "T01")?;
-        assert!(terminals_table(&terminals(&store)?).contains("REVOKED"));
+        assert!(terminals_table(&store.terminals_report()?).contains("REVOKED"));
         assert!(matches!(
             revoke(&mut store, "T99"),
             Err(AdminError::Refused(_))
@@ -494,7 +478,7 @@ mod tests {
         assert!(disable_user(&mut store, "2001")?);
         assert!(!disable_user(&mut store, "2001")?);
         assert!(disable_user(&mut store, "9999999").is_err());
-        let list = users(&store)?;
+        let list = store.users()?;
         assert!(
             users_table(&list)
                 .lines()
@@ -539,7 +523,7 @@ mod tests {
             1
         );
 
-        let rows = availability(&store, Some("WH1"), now.date_naive())?;
+        let rows = store.availability(Some("WH1"), now.date_naive())?;
         let water = rows
             .iter()
             .find(|a| a.sku == "SKU-10001")

@@ -225,7 +225,8 @@ impl Store {
             .optional()?)
     }
 
-    fn receipt(&self, receipt: &str) -> Result<OpenReceipt> {
+    /// An open receipt by its id.
+    pub fn receipt(&self, receipt: &str) -> Result<OpenReceipt> {
         self.conn
             .prepare_cached(
                 "SELECT receipt, po, delivery_note, checked_by FROM receipts

@@ -147,11 +147,7 @@ pub fn receiving(
                 };
                 store.receive(&user.badge, &r).map_err(err)?;
                 tracing::info!(receipt, sku = %r.sku, qty = r.qty, to = %r.to, "received");
-                let po = store
-                    .open_receipt()
-                    .map_err(err)?
-                    .map(|o| o.po)
-                    .unwrap_or_default();
+                let po = store.receipt(&receipt).map_err(err)?.po;
                 store
                     .purchase_order(&po)
                     .map_err(err)?
@@ -232,12 +228,7 @@ fn print_label(
             .find(|g| g.pack_qty == 1)
             .map(|g| g.gtin)
     });
-    let po = store
-        .open_receipt()
-        .ok()
-        .flatten()
-        .map(|o| o.po)
-        .unwrap_or_default();
+    let po = store.receipt(receipt).map_err(|e| e.to_string())?.po;
     // The label is journaled once it went out, so a failed print uses up no LPN.
     let lpn = store.next_lpn().map_err(|e| e.to_string())?;
     let label = LpnLabel {
