@@ -4,7 +4,8 @@
 
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, PullResponse, PushRequest, PushResponse, Snapshot,
+    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
+    Snapshot,
 };
 use crate::store::{Enrolment, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
@@ -75,10 +76,13 @@ pub struct Round {
 pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
     let mut done = Round::default();
     loop {
+        // The next batch itself, not a count of the whole outbox: counting a long backlog
+        // before every batch would cost more than sending it.
+        let mut batch = store.pending(MAX_BATCH)?;
         let facts = Facts {
             enrolled: store.enrolment()?.is_some(),
             bootstrapped: store.is_bootstrapped()? || store.cursor()? > 0,
-            pending: usize::try_from(store.pending_count()?).unwrap_or(usize::MAX),
+            pending: batch.len(),
         };
         match plan::next_step(facts) {
             Step::NotEnrolled => return Err(SyncError::NotEnrolled),
@@ -88,8 +92,8 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                 done.bootstrapped = true;
             }
             Step::Push(n) => {
-                let events = store.pending(n)?;
-                let request = PushRequest { events };
+                batch.truncate(n);
+                let request = PushRequest { events: batch };
                 let response = match transport.push(&request) {
                     Err(TransportError::Conflict(body)) => {
                         return Err(match plan::conflict(&request.events, body.expected_seq) {
