@@ -486,7 +486,7 @@ fn balances_digest(store: &Store) -> Res<(usize, u64)> {
 /// Where the bootstrap's snapshot time goes, measured beside the running server on a
 /// connection of its own: building it in the store, encoding and decoding its JSON.
 fn snapshot_profile(server_db: &Path) -> Res<()> {
-    let store = Store::open(server_db, admin::ADMIN_USER)?;
+    let mut store = Store::open(server_db, admin::ADMIN_USER)?;
     let t = Instant::now();
     let snapshot = store.snapshot(SITE)?;
     let build = t.elapsed();

@@ -177,7 +177,7 @@ impl Transport for Local {
 
     fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
         let who = self.who()?;
-        let answer = self.server.borrow().snapshot(&who.site);
+        let answer = self.server.borrow_mut().snapshot(&who.site);
         answer.map_err(|e| refused(&e))
     }
 }
@@ -1791,7 +1791,7 @@ fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
             Ok(n)
         });
         let snapper = scope.spawn(|| -> Result<Vec<Snapshot>, String> {
-            let s = Store::open(&path, "server").map_err(|e| e.to_string())?;
+            let mut s = Store::open(&path, "server").map_err(|e| e.to_string())?;
             let mut out = Vec::new();
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 out.push(s.snapshot("WH1").map_err(|e| e.to_string())?);
@@ -1873,7 +1873,7 @@ fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
 fn bootstrap_loses_no_movement_recorded_meanwhile() -> TestResult {
     let dir = tempfile::tempdir()?;
     let server = new_server(dir.path())?;
-    let snapshot = server.borrow().snapshot("WH1")?;
+    let snapshot = server.borrow_mut().snapshot("WH1")?;
     for attempt in 0..10 {
         let name = format!("T{attempt}");
         let mut t = new_terminal(dir.path(), &name)?;

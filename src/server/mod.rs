@@ -131,6 +131,37 @@ pub trait Backend: Send + 'static {
         today: NaiveDate,
     ) -> Result<Vec<Availability>, BackendError>;
     fn terminals(&mut self) -> Result<Vec<TerminalReport>, BackendError>;
+    /// Background work between requests (the SQLite store folds new events into its
+    /// balances). Returns `true` while there is more to do right away.
+    fn upkeep(&mut self) -> Result<bool, BackendError>;
+}
+
+/// How often the server looks for background work when it is otherwise idle.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Run the backend's upkeep on an interval until the server stops; between two chunks
+/// the store is free for requests.
+async fn upkeep(state: AppState) {
+    let mut stopping = state.stopping.clone();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(UPKEEP_EVERY) => {}
+            _ = stopping.changed() => return,
+        }
+        loop {
+            if *stopping.borrow() {
+                return;
+            }
+            match state.call(|b| b.upkeep()).await {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!("server upkeep failed: {e}");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Shared by every request: the backend, the wake-up for long polls, the metrics.
@@ -201,6 +232,7 @@ pub async fn serve_with_shutdown(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "server listening");
     }
+    tokio::spawn(upkeep(state.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

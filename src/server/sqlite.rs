@@ -55,4 +55,8 @@ impl Backend for Store {
     fn terminals(&mut self) -> Result<Vec<TerminalReport>, BackendError> {
         Ok(Store::terminals_report(self)?)
     }
+
+    fn upkeep(&mut self) -> Result<bool, BackendError> {
+        Ok(Store::upkeep(self)?)
+    }
 }

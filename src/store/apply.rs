@@ -1,7 +1,7 @@
 //! Applying one event to the projections. The same function serves recording, and will
 //! serve events pulled from the server: the projections are always a fold of the journal.
 
-use super::Result;
+use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, params};
 
@@ -10,6 +10,7 @@ pub(super) struct Meta<'a> {
     pub user: &'a str,
     pub terminal: &'a str,
     pub at: &'a str,
+    pub balances: Balances,
 }
 
 pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<()> {
@@ -102,8 +103,10 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             receipt,
             ..
         } => {
-            add_balance(tx, from, sku, lot, -qty)?;
-            add_balance(tx, to, sku, lot, *qty)?;
+            if meta.balances == Balances::Now {
+                add_balance(tx, from, sku, lot, -qty)?;
+                add_balance(tx, to, sku, lot, *qty)?;
+            }
             if let Some(r) = receipt {
                 let (good, damaged) = if r.damaged { (0, *qty) } else { (*qty, 0) };
                 tx.prepare_cached(
@@ -315,7 +318,7 @@ pub(super) fn add_balance(
     sku: &str,
     lot: &str,
     delta: i64,
-) -> Result<()> {
+) -> Result<i64> {
     let now: i64 = tx
         .prepare_cached(
             "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
@@ -327,5 +330,5 @@ pub(super) fn add_balance(
         tx.prepare_cached("DELETE FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3")?
             .execute(params![location, sku, lot])?;
     }
-    Ok(())
+    Ok(now)
 }

@@ -299,7 +299,14 @@ impl Store {
             let mut out = Vec::with_capacity(moves.len());
             for m in moves {
                 let events = s.plan_move(m)?;
-                out.extend(super::record_in(&s.conn, &s.terminal, user, now, &events)?);
+                out.extend(super::record_in(
+                    &s.conn,
+                    s.balances,
+                    &s.terminal,
+                    user,
+                    now,
+                    &events,
+                )?);
             }
             Ok(out)
         })

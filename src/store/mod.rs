@@ -8,6 +8,7 @@ mod apply;
 mod check;
 mod commands;
 mod migrations;
+mod projector;
 mod queries;
 mod receiving;
 mod server;
@@ -80,6 +81,22 @@ pub struct Store {
     conn: Connection,
     terminal: String,
     read_only: bool,
+    /// The server's balances follow the journal in the background (see `projector.rs`)
+    /// instead of in the transaction that appends each event.
+    balances: Balances,
+    /// What the projector has read and not yet written (server stores).
+    fold: projector::Fold,
+    /// When this connection last accepted a push.
+    last_push: Option<std::time::Instant>,
+}
+
+/// When an event's stock effect reaches the balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Balances {
+    /// In the transaction that appends the event (terminals).
+    Now,
+    /// Later, by the projector, many events folded at once (the server).
+    Projected,
 }
 
 impl Store {
@@ -129,9 +146,13 @@ impl Store {
             conn,
             terminal: terminal.to_string(),
             read_only,
+            balances: Balances::Now,
+            fold: projector::Fold::default(),
+            last_push: None,
         };
         store.migrate()?;
         store.adopt_enrolled_terminal()?;
+        store.start_projection()?;
         Ok(store)
     }
 
@@ -198,7 +219,7 @@ impl Store {
         events: &[Event],
         at: DateTime<Utc>,
     ) -> Result<Vec<Recorded>> {
-        self.transact(|s| record_in(&s.conn, &s.terminal, user, at, events))
+        self.transact(|s| record_in(&s.conn, s.balances, &s.terminal, user, at, events))
     }
 
     /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
@@ -252,6 +273,7 @@ impl Store {
 /// to the projections. Must run inside a transaction.
 fn record_in(
     tx: &Connection,
+    balances: Balances,
     terminal: &str,
     user: &str,
     at: DateTime<Utc>,
@@ -267,7 +289,16 @@ fn record_in(
     for event in events {
         seq += 1;
         let id = Uuid::now_v7();
-        append(tx, &id.to_string(), terminal, seq, user, &at, event)?;
+        append(
+            tx,
+            balances,
+            &id.to_string(),
+            terminal,
+            seq,
+            user,
+            &at,
+            event,
+        )?;
         out.push(Recorded {
             id,
             terminal: terminal.to_string(),
@@ -279,8 +310,10 @@ fn record_in(
 
 /// Insert one journal row and apply it to the projections; returns its `ord`, which on
 /// the server is the event's global sequence number.
+#[allow(clippy::too_many_arguments)]
 fn append(
     tx: &Connection,
+    balances: Balances,
     id: &str,
     terminal: &str,
     seq: i64,
@@ -303,6 +336,12 @@ fn append(
         payload
     ])?;
     let ord = tx.last_insert_rowid();
-    apply::apply(tx, event, &apply::Meta { user, terminal, at })?;
+    let meta = apply::Meta {
+        user,
+        terminal,
+        at,
+        balances,
+    };
+    apply::apply(tx, event, &meta)?;
     Ok(ord)
 }

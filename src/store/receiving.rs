@@ -376,7 +376,7 @@ impl Store {
             }
             events.extend(unexpected);
             events.extend(expired_lot);
-            super::record_in(&s.conn, &s.terminal, user, now, &events)
+            super::record_in(&s.conn, s.balances, &s.terminal, user, now, &events)
         })
     }
 

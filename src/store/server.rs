@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// How long an enrolment code stays valid.
@@ -177,6 +177,7 @@ impl Store {
             )?;
             record_in(
                 &s.conn,
+                s.balances,
                 SERVER_TERMINAL,
                 SERVER_TERMINAL,
                 now,
@@ -278,7 +279,8 @@ impl Store {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(StoreError::from)?;
-        let out = self.push_in(who, events, &at, now);
+        self.last_push = Some(std::time::Instant::now());
+        let out = self.push_in(who, events, &at);
         let out = out.and_then(|r| {
             self.conn
                 .execute_batch("COMMIT")
@@ -296,11 +298,9 @@ impl Store {
         who: &TerminalInfo,
         events: &[WireEvent],
         at: &str,
-        now: DateTime<Utc>,
     ) -> std::result::Result<Vec<PushResult>, PushError> {
         let mut expected = self.expected_seq(&who.terminal)?;
         let mut seen = Seen::default();
-        let mut touched: BTreeSet<(String, String, String)> = BTreeSet::new();
         let mut results = Vec::with_capacity(events.len());
         for e in events {
             if e.terminal != who.terminal {
@@ -343,6 +343,7 @@ impl Store {
                 Ok(()) => {
                     let gseq = append(
                         &self.conn,
+                        self.balances,
                         &e.id,
                         &e.terminal,
                         e.seq,
@@ -350,13 +351,6 @@ impl Store {
                         &e.at,
                         &e.event,
                     )?;
-                    if let Event::StockMoved {
-                        sku, lot, from, to, ..
-                    } = &e.event
-                    {
-                        touched.insert((from.clone(), sku.clone(), lot.clone()));
-                        touched.insert((to.clone(), sku.clone(), lot.clone()));
-                    }
                     results.push(PushResult::Accepted {
                         seq: e.seq,
                         id: e.id.clone(),
@@ -391,16 +385,7 @@ impl Store {
                 }
             }
         }
-        let exceptions = self.merge_exceptions(&touched)?;
-        if !exceptions.is_empty() {
-            record_in(
-                &self.conn,
-                SERVER_TERMINAL,
-                SERVER_TERMINAL,
-                now,
-                &exceptions,
-            )?;
-        }
+        // The balances, and the exceptions a merge raises, follow in the projector.
         self.conn
             .prepare_cached("UPDATE terminals SET last_seen = ?2 WHERE terminal = ?1")
             .map_err(StoreError::from)?
@@ -472,15 +457,15 @@ impl Store {
         Ok(Ok(()))
     }
 
-    /// Exceptions for physical balances that a merge left negative, one per balance
-    /// until it is resolved, each asking for a recount.
-    fn merge_exceptions(&self, touched: &BTreeSet<(String, String, String)>) -> Result<Vec<Event>> {
+    /// Exceptions for physical balances that a merge left negative (location, sku, lot,
+    /// quantity), one per balance until it is resolved, each asking for a recount.
+    pub(super) fn merge_exceptions(
+        &self,
+        negative: &[(String, String, String, i64)],
+    ) -> Result<Vec<Event>> {
         let mut out = Vec::new();
-        for (location, sku, lot) in touched {
-            let qty = self.balance(location, sku, lot)?;
-            if qty >= 0 {
-                continue;
-            }
+        for (location, sku, lot, qty) in negative {
+            let qty = *qty;
             let physical = self
                 .location(location)?
                 .is_some_and(|l| l.kind == LocationKind::Physical);
@@ -517,6 +502,13 @@ impl Store {
     /// Events after `after` for a terminal of `site`: its site's terminals' events and the
     /// server's own, in global order. Records the terminal's cursor.
     pub fn pull(&mut self, who: &TerminalInfo, after: i64, limit: usize) -> Result<PullResponse> {
+        // A pull that reaches the head also gets the merge exceptions of everything up to
+        // it: one round after the last push, every terminal knows them.
+        if self.projects_balances()
+            && self.head()? - after <= i64::try_from(limit).unwrap_or(i64::MAX)
+        {
+            self.catch_up()?;
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT j.ord, j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
              WHERE j.ord > ?1 AND (+j.terminal = ?2 OR +j.terminal IN
@@ -569,12 +561,28 @@ impl Store {
     }
 
     /// A site's reference data and state as of the current head, read in one
-    /// transaction so the balances are exactly those of `gseq`.
-    pub fn snapshot(&self, site: &str) -> Result<Snapshot> {
-        self.conn.execute_batch("BEGIN")?;
-        let out = self.snapshot_in(site);
-        let _ = self.conn.execute_batch("COMMIT");
-        out
+    /// transaction so the balances are exactly those of `gseq`: the projector catches up
+    /// first, and if another connection appended meanwhile, it catches up again.
+    pub fn snapshot(&mut self, site: &str) -> Result<Snapshot> {
+        for _ in 0..5 {
+            self.catch_up()?;
+            self.conn.execute_batch("BEGIN")?;
+            let current = match self.projected_through() {
+                Ok(Some(through)) => self.head().map(|head| head == through),
+                Ok(None) => Ok(true),
+                Err(e) => Err(e),
+            };
+            let out = match current {
+                Ok(true) => Some(self.snapshot_in(site)),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            };
+            let _ = self.conn.execute_batch("COMMIT");
+            if let Some(out) = out {
+                return out;
+            }
+        }
+        Err(StoreError::Busy)
     }
 
     fn snapshot_in(&self, site: &str) -> Result<Snapshot> {
@@ -819,7 +827,12 @@ impl Store {
 
     /// Available to promise per site and item: sellable stock (storage and pick faces,
     /// lots not expired on `today`) minus open customer order lines.
-    pub fn availability(&self, site: Option<&str>, today: NaiveDate) -> Result<Vec<Availability>> {
+    pub fn availability(
+        &mut self,
+        site: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<Availability>> {
+        self.catch_up()?;
         let mut stmt = self.conn.prepare_cached(
             "WITH sellable AS (
                  SELECT l.site, b.sku, SUM(b.qty) AS qty FROM balances b

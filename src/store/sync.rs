@@ -280,7 +280,16 @@ impl Store {
                     .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)")?
                     .query_row([&e.id], |r| r.get(0))?;
                 if !known {
-                    append(&s.conn, &e.id, &e.terminal, e.seq, &e.user, &e.at, &e.event)?;
+                    append(
+                        &s.conn,
+                        s.balances,
+                        &e.id,
+                        &e.terminal,
+                        e.seq,
+                        &e.user,
+                        &e.at,
+                        &e.event,
+                    )?;
                     s.conn
                         .prepare_cached("INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)")?
                         .execute(params![e.id, o.gseq])?;
@@ -324,6 +333,7 @@ impl Store {
                 user: SERVER_TERMINAL,
                 terminal: SERVER_TERMINAL,
                 at: "",
+                balances: s.balances,
             };
             for e in &snapshot.reference {
                 super::apply::apply(&s.conn, e, &server)?;
@@ -411,6 +421,7 @@ impl Store {
                         user: &e.user,
                         terminal: &e.terminal,
                         at: &e.at,
+                        balances: s.balances,
                     };
                     super::apply::apply(&s.conn, &e.event, &meta)?;
                 }

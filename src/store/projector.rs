@@ -1,0 +1,258 @@
+//! The server's balances, folded from the journal behind the pushes.
+//!
+//! A push appends its accepted events to the journal and commits; it does not touch the
+//! balances. Applying each movement to two random balance rows in the push's own
+//! transaction made every push rewrite hundreds of scattered pages of the balance tree,
+//! which cost more than everything else a push does. The projector folds many events at
+//! once instead: it sums the movements past its mark per (location, sku, lot), applies
+//! each sum once in key order, raises the merge exceptions for physical balances left
+//! negative, and moves its mark, all in one transaction. So the balances are always
+//! exactly the journal up to the mark.
+//!
+//! The background turns read new journal rows into sums in memory as pushes arrive,
+//! and write them to the balances when pushes pause (or the sums have waited or grown
+//! too long), so a burst of pushes is folded in one transaction after it. The mark moves
+//! only with the balances; after a crash the sums are simply read again.
+//!
+//! Whoever reads the server's balances catches up first: opening a server store does,
+//! and so do the snapshot and availability. The server runs the projector in the
+//! background as well (see `server::upkeep`), so merge exceptions follow a push within
+//! a moment.
+
+use super::{Balances, Result, Store, StoreError, apply, record_in};
+use crate::domain::permissions::SERVER_TERMINAL;
+use chrono::Utc;
+use rusqlite::params;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Meta key: the journal `ord` the server's balances include.
+pub(super) const PROJECTED_THROUGH: &str = "balances.through";
+
+/// Journal events a catch-up folds per transaction at most.
+pub const PROJECTION_CHUNK: usize = 20_000;
+/// Journal events a background turn reads: a few milliseconds of holding the store.
+const UPKEEP_READ: usize = 5_000;
+/// The background turn writes the sums once no push came for this long...
+const FLUSH_WHEN_QUIET_FOR: Duration = Duration::from_millis(250);
+/// ...or when the oldest sum has waited this long (merge exceptions are raised then)...
+const FLUSH_AT_THE_LATEST: Duration = Duration::from_secs(10);
+/// ...or when this many balances are owed.
+const FLUSH_AT_KEYS: usize = 200_000;
+
+/// Movements read from the journal that the balances do not include yet: the sums per
+/// balance of the journal rows after `from` up to `through`.
+#[derive(Default)]
+pub(super) struct Fold {
+    /// The stored mark when the sums began.
+    from: i64,
+    /// The last journal row read into the sums.
+    through: i64,
+    /// Journal rows read (every kind).
+    events: usize,
+    sums: HashMap<Key, i64>,
+    /// When the first row was read.
+    since: Option<Instant>,
+}
+
+/// The part of a `stock_moved` payload the balances need.
+#[derive(Deserialize)]
+struct Movement {
+    sku: String,
+    lot: String,
+    from: String,
+    to: String,
+    qty: i64,
+}
+
+type Key = (String, String, String);
+
+impl Store {
+    /// At open: a server store projects its balances; one that did not before (made by
+    /// an older version, whose balances include every event) starts its mark at the
+    /// head. Then catch up, so whoever opened it reads current balances.
+    pub(super) fn start_projection(&mut self) -> Result<()> {
+        let marked = self.meta(PROJECTED_THROUGH)?.is_some();
+        if !marked && self.terminal != SERVER_TERMINAL {
+            return Ok(());
+        }
+        self.balances = Balances::Projected;
+        if self.read_only {
+            return Ok(());
+        }
+        if !marked {
+            self.transact(|s| {
+                let head: i64 =
+                    s.conn
+                        .query_row("SELECT COALESCE(MAX(ord), 0) FROM journal", [], |r| {
+                            r.get(0)
+                        })?;
+                s.set_projected_through(head)
+            })?;
+        }
+        self.catch_up()?;
+        Ok(())
+    }
+
+    /// Whether balances follow the journal in the projector (a server store).
+    pub fn projects_balances(&self) -> bool {
+        self.balances == Balances::Projected
+    }
+
+    /// The journal `ord` the balances include; `None` on a store whose balances are
+    /// applied with each event.
+    pub fn projected_through(&self) -> Result<Option<i64>> {
+        if !self.projects_balances() {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.meta(PROJECTED_THROUGH)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        ))
+    }
+
+    fn set_projected_through(&self, ord: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![PROJECTED_THROUGH, ord.to_string()])?;
+        Ok(())
+    }
+
+    /// Read up to `limit` journal events past what the fold holds into its sums (reads
+    /// only). Returns how many were read.
+    fn read_into_fold(&mut self, limit: usize) -> Result<usize> {
+        if self.fold.events == 0 {
+            let mark = self.projected_through()?.unwrap_or(0);
+            self.fold.from = mark;
+            self.fold.through = mark;
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ord, kind, payload FROM journal WHERE ord > ?1 ORDER BY ord LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(params![
+            self.fold.through,
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ])?;
+        let mut read = 0;
+        while let Some(row) = rows.next()? {
+            let ord: i64 = row.get(0)?;
+            read += 1;
+            if row.get::<_, String>(1)? == "stock_moved" {
+                let m: Movement = serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| {
+                    StoreError::CorruptJournal {
+                        ord,
+                        reason: e.to_string(),
+                    }
+                })?;
+                let sums = &mut self.fold.sums;
+                *sums
+                    .entry((m.from, m.sku.clone(), m.lot.clone()))
+                    .or_default() -= m.qty;
+                *sums.entry((m.to, m.sku, m.lot)).or_default() += m.qty;
+            }
+            self.fold.through = ord;
+            self.fold.events += 1;
+            self.fold.since.get_or_insert_with(Instant::now);
+        }
+        Ok(read)
+    }
+
+    /// Apply the fold's sums to the balances in one transaction, in key order (so
+    /// consecutive updates land on the same pages), raise the merge exceptions and move
+    /// the mark. If another connection moved the mark meanwhile, the sums are stale: they
+    /// are dropped and read again next time.
+    fn flush_fold(&mut self) -> Result<()> {
+        if self.fold.events == 0 {
+            return Ok(());
+        }
+        let fold = std::mem::take(&mut self.fold);
+        let out = self.transact(|s| {
+            if s.projected_through()?.unwrap_or(0) != fold.from {
+                return Ok(false);
+            }
+            let mut sums: Vec<(&Key, &i64)> = fold.sums.iter().filter(|(_, d)| **d != 0).collect();
+            sums.sort_unstable();
+            let mut negative = Vec::new();
+            for ((location, sku, lot), delta) in sums {
+                let now = apply::add_balance(&s.conn, location, sku, lot, *delta)?;
+                if now < 0 {
+                    negative.push((location.clone(), sku.clone(), lot.clone(), now));
+                }
+            }
+            let exceptions = s.merge_exceptions(&negative)?;
+            if !exceptions.is_empty() {
+                // Appended after the fold's end: the next read passes over them.
+                record_in(
+                    &s.conn,
+                    s.balances,
+                    SERVER_TERMINAL,
+                    SERVER_TERMINAL,
+                    Utc::now(),
+                    &exceptions,
+                )?;
+            }
+            s.set_projected_through(fold.through)?;
+            Ok(true)
+        });
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Nothing was written: the sums are still owed.
+                self.fold = fold;
+                Err(e)
+            }
+        }
+    }
+
+    /// Fold up to `limit` more journal events into the balances now. Returns how many
+    /// were read: 0 when the balances are current (and on a store that applies balances
+    /// with each event).
+    pub fn project_balances(&mut self, limit: usize) -> Result<usize> {
+        if !self.projects_balances() || self.read_only {
+            return Ok(0);
+        }
+        let read = self.read_into_fold(limit)?;
+        self.flush_fold()?;
+        Ok(read)
+    }
+
+    /// The server's background turn: read what was appended since, and write the sums
+    /// to the balances once pushes pause, or when they have waited long or grown large.
+    /// Returns `true` while there is more to read right away.
+    pub fn upkeep(&mut self) -> Result<bool> {
+        if !self.projects_balances() || self.read_only {
+            return Ok(false);
+        }
+        let read = self.read_into_fold(UPKEEP_READ)?;
+        let more = read == UPKEEP_READ;
+        let quiet = self
+            .last_push
+            .is_none_or(|t| t.elapsed() >= FLUSH_WHEN_QUIET_FOR);
+        let waited = self
+            .fold
+            .since
+            .is_some_and(|t| t.elapsed() >= FLUSH_AT_THE_LATEST);
+        if (!more && quiet) || waited || self.fold.sums.len() >= FLUSH_AT_KEYS {
+            self.flush_fold()?;
+        }
+        Ok(more)
+    }
+
+    /// Fold everything the balances do not include yet, including what the background
+    /// turns have read. Returns how many events were read.
+    pub fn catch_up(&mut self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.project_balances(PROJECTION_CHUNK)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+}
