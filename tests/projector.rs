@@ -1,0 +1,1173 @@
+//! The server's projector: a push only appends to the journal, and the balances follow
+//! when the journal is folded into them (`catch_up`, `project_balances`, `upkeep`).
+//! These tests pin down what that must never change: the balances are always exactly
+//! the journal up to the mark (`projected_through`), folding in pieces or all at once
+//! gives the same balances, nothing is counted twice when two connections fold the same
+//! file, a crash before a fold loses nothing, merge exceptions are raised once when the
+//! sums are written, and every reader (open, snapshot, pull, availability) sees current
+//! balances.
+//!
+//! Time plays no part: the 250 ms quiet rule of `upkeep` is only relied on in its
+//! "not yet" direction (an `upkeep` right after a push on the same connection reads
+//! without writing), and where it matters the test checks that it did.
+//!
+//! The random test is seeded: it prints its seed, `FLOORHAND_SYNC_SEED=<seed>` replays
+//! it, and a failure names the seed it failed with.
+
+mod common;
+
+use chrono::{NaiveDate, Utc};
+use common::sync::{Key, Rng, base_seed, fast, seeded};
+use common::{TestResult, ensure};
+use floorhand::domain::{Event, LocationKind, LocationRole, MoveReason};
+use floorhand::store::{Store, TerminalInfo};
+use floorhand::sync::wire::{PushResult, Snapshot, WireEvent};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+type Balances = BTreeMap<Key, i64>;
+
+// ---------------------------------------------------------------------------------------
+// A server store and terminals in process
+
+/// The demo server's database file, with terminals T1, T2 and T3 enrolled at WH1, built
+/// once per test process (the demo hashes nine PINs with Argon2, slow in the dev profile).
+static TEMPLATE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+fn template() -> TestResult<&'static [u8]> {
+    let build = || -> TestResult<Vec<u8>> {
+        let dir = tempfile::tempdir()?;
+        let mut server = Store::open(&dir.path().join("server.db"), "server")?;
+        fast(&server)?;
+        floorhand::demo::load(&mut server)?;
+        let now = Utc::now();
+        for t in ["T1", "T2", "T3"] {
+            let code = server.create_enrolment(t, "WH1", now)?;
+            server.enroll(&code, now)?;
+        }
+        let copy = dir.path().join("copy.db");
+        server
+            .connection()
+            .execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])?;
+        Ok(std::fs::read(copy)?)
+    };
+    TEMPLATE
+        .get_or_init(|| build().map_err(|e| e.to_string()))
+        .as_deref()
+        .map_err(|e| format!("building the template server store failed: {e}").into())
+}
+
+/// A new server store file `name` in `dir`, from the template.
+fn server_file(dir: &Path, name: &str) -> TestResult<PathBuf> {
+    let path = dir.join(name);
+    std::fs::write(&path, template()?)?;
+    Ok(path)
+}
+
+/// Open (another connection to) the server store at `path`.
+fn open_server(path: &Path) -> TestResult<Store> {
+    let s = Store::open(path, "server")?;
+    fast(&s)?;
+    ensure!(
+        s.projects_balances(),
+        "a store opened as `server` does not project its balances"
+    );
+    Ok(s)
+}
+
+/// A new terminal store `name`, bootstrapped from a snapshot of WH1 taken now.
+fn bootstrapped_terminal(server: &mut Store, dir: &Path, name: &str) -> TestResult<Store> {
+    let mut t = Store::open(&dir.join(format!("{name}.db")), name)?;
+    fast(&t)?;
+    let snapshot = server.snapshot("WH1")?;
+    t.bootstrap(&snapshot)?;
+    Ok(t)
+}
+
+/// One movement as a terminal pushes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mv {
+    sku: String,
+    lot: String,
+    from: String,
+    to: String,
+    qty: i64,
+}
+
+fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64) -> Mv {
+    Mv {
+        sku: sku.into(),
+        lot: lot.into(),
+        from: from.into(),
+        to: to.into(),
+        qty,
+    }
+}
+
+impl Mv {
+    fn reversed(&self) -> Mv {
+        Mv {
+            from: self.to.clone(),
+            to: self.from.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The event and the user who may record it on the server: the receiver for goods
+    /// from the supplier, the supervisor (a transfer) for everything else.
+    fn event(&self) -> (Event, &'static str) {
+        let (reason, user) = if self.from == "SUPPLIER" {
+            (MoveReason::Receipt, "1001")
+        } else {
+            (MoveReason::Transfer, "1007")
+        };
+        (
+            Event::StockMoved {
+                sku: self.sku.clone(),
+                lot: self.lot.clone(),
+                from: self.from.clone(),
+                to: self.to.clone(),
+                qty: self.qty,
+                reason,
+                receipt: None,
+            },
+            user,
+        )
+    }
+}
+
+/// A terminal as the server sees it: who it is and its next sequence number.
+struct Term {
+    who: TerminalInfo,
+    seq: i64,
+}
+
+impl Term {
+    fn new(name: &str) -> Self {
+        Self {
+            who: TerminalInfo {
+                terminal: name.into(),
+                site: "WH1".into(),
+            },
+            seq: 0,
+        }
+    }
+
+    /// The wire events of `moves`, with this terminal's next sequence numbers.
+    fn wire(&mut self, moves: &[Mv]) -> Vec<WireEvent> {
+        moves
+            .iter()
+            .map(|m| {
+                self.seq += 1;
+                let (event, user) = m.event();
+                WireEvent {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    terminal: self.who.terminal.clone(),
+                    seq: self.seq,
+                    user: user.into(),
+                    at: Utc::now().to_rfc3339(),
+                    event,
+                }
+            })
+            .collect()
+    }
+
+    /// Push `moves` to `server`; every one must be accepted.
+    fn push(&mut self, server: &mut Store, moves: &[Mv]) -> TestResult {
+        let events = self.wire(moves);
+        push_wire(server, &self.who, &events)
+    }
+}
+
+fn push_wire(server: &mut Store, who: &TerminalInfo, events: &[WireEvent]) -> TestResult {
+    let results = server.push(who, events, Utc::now())?;
+    ensure!(
+        results.len() == events.len(),
+        "{} pushed {} events, {} answers",
+        who.terminal,
+        events.len(),
+        results.len()
+    );
+    for r in &results {
+        ensure!(
+            matches!(r, PushResult::Accepted { .. }),
+            "{} pushed an event the server did not accept: {r:?}",
+            who.terminal
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// What the tests look at
+
+/// The balances table as it is, every row. A row holding zero is an error: the store
+/// deletes a balance that reaches zero.
+fn balances(s: &Store) -> TestResult<Balances> {
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT location, sku, lot, qty FROM balances ORDER BY 1, 2, 3")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Balances::new();
+    while let Some(r) = rows.next()? {
+        let key: Key = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let qty: i64 = r.get(3)?;
+        ensure!(
+            qty != 0,
+            "a zero balance row was left behind: {} {} {:?}",
+            key.0,
+            key.1,
+            key.2
+        );
+        out.insert(key, qty);
+    }
+    Ok(out)
+}
+
+/// `base` with `moves` applied, zeros removed: computed from what the test pushed, not
+/// from the journal.
+fn with_moves(base: &Balances, moves: &[Mv]) -> Balances {
+    let mut out = base.clone();
+    for m in moves {
+        *out.entry((m.from.clone(), m.sku.clone(), m.lot.clone()))
+            .or_default() -= m.qty;
+        *out.entry((m.to.clone(), m.sku.clone(), m.lot.clone()))
+            .or_default() += m.qty;
+    }
+    out.retain(|_, q| *q != 0);
+    out
+}
+
+/// The server's journal replayed up to `through` (the server has no baseline).
+fn replay(s: &Store, through: i64) -> TestResult<Balances> {
+    let baseline: i64 = s
+        .connection()
+        .query_row("SELECT COUNT(*) FROM baseline", [], |r| r.get(0))?;
+    ensure!(baseline == 0, "the server store has a baseline");
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT payload FROM journal WHERE ord <= ?1 ORDER BY ord")?;
+    let mut rows = stmt.query([through])?;
+    let mut moves = Vec::new();
+    while let Some(r) = rows.next()? {
+        let payload: String = r.get(0)?;
+        if let Event::StockMoved {
+            sku,
+            lot,
+            from,
+            to,
+            qty,
+            ..
+        } = serde_json::from_str(&payload)?
+        {
+            moves.push(Mv {
+                sku,
+                lot,
+                from,
+                to,
+                qty,
+            });
+        }
+    }
+    Ok(with_moves(&Balances::new(), &moves))
+}
+
+/// The differences between two sets of balances, for a failure message.
+fn diff(got: &Balances, want: &Balances) -> String {
+    let mut out = Vec::new();
+    for (k, g) in got {
+        let w = want.get(k).copied().unwrap_or(0);
+        if *g != w {
+            out.push(format!("{} {} {:?}: {g}, want {w}", k.0, k.1, k.2));
+        }
+    }
+    for (k, w) in want {
+        if !got.contains_key(k) {
+            out.push(format!("{} {} {:?}: no row, want {w}", k.0, k.1, k.2));
+        }
+    }
+    let n = out.len();
+    out.truncate(8);
+    format!("{n} differ: {}", out.join("; "))
+}
+
+fn ensure_balances(s: &Store, want: &Balances, when: &str) -> TestResult {
+    let got = balances(s)?;
+    ensure!(got == *want, "{when}: balances {}", diff(&got, want));
+    Ok(())
+}
+
+/// The journal `ord` the balances include.
+fn mark(s: &Store) -> TestResult<i64> {
+    Ok(s.projected_through()?
+        .ok_or("a server store has no projection mark")?)
+}
+
+/// `check` passes, and the balances are the journal replayed to the mark.
+fn ensure_checked(s: &Store, when: &str) -> TestResult {
+    let report = s.check()?;
+    let failed: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {:?}", c.name, c.violations))
+        .collect();
+    ensure!(report.ok, "{when}: check failed: {failed:?}");
+    let at = mark(s)?;
+    let want = replay(s, at)?;
+    let got = balances(s)?;
+    ensure!(
+        got == want,
+        "{when}: balances are not the journal up to the mark {at}: {}",
+        diff(&got, &want)
+    );
+    Ok(())
+}
+
+/// Folded to the head: the mark is the head and the balances are the whole journal.
+fn ensure_current(s: &Store, want: &Balances, when: &str) -> TestResult {
+    let (at, head) = (mark(s)?, s.head()?);
+    ensure!(at == head, "{when}: projected through {at}, head {head}");
+    ensure_checked(s, when)?;
+    ensure_balances(s, want, when)
+}
+
+/// Exceptions in `state`: (location, sku, lot, qty).
+fn exceptions(s: &Store, state: &str) -> TestResult<Vec<(String, String, String, i64)>> {
+    let mut stmt = s.connection().prepare(
+        "SELECT location, sku, lot, qty FROM exceptions WHERE state = ?1 ORDER BY location, sku",
+    )?;
+    let rows = stmt.query_map([state], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Journal rows of `kind`.
+fn journal_count(s: &Store, kind: &str) -> TestResult<i64> {
+    Ok(s.connection().query_row(
+        "SELECT COUNT(*) FROM journal WHERE kind = ?1",
+        [kind],
+        |r| r.get(0),
+    )?)
+}
+
+/// A physical storage bin that holds nothing at all, other than those in `taken`.
+fn empty_bin(s: &Store, b: &Balances, taken: &[&str]) -> TestResult<String> {
+    s.locations()?
+        .into_iter()
+        .filter(|l| {
+            l.kind == LocationKind::Physical
+                && l.role == LocationRole::Storage
+                && l.capacity.is_none()
+        })
+        .map(|l| l.code)
+        .find(|code| !taken.contains(&code.as_str()) && !b.keys().any(|k| &k.0 == code))
+        .ok_or_else(|| "the demo warehouse has no empty storage bin".into())
+}
+
+/// Push `moves` from `t`, then run one background turn right away. Returns whether the
+/// turn read the rows into its sums without writing them (the push was under 250 ms ago,
+/// so it should not have written; a test that needs the sums held retries if it did).
+fn push_then_upkeep(s: &mut Store, t: &mut Term, moves: &[Mv]) -> TestResult<bool> {
+    t.push(s, moves)?;
+    let before = mark(s)?;
+    let more = s.upkeep()?;
+    ensure!(
+        !more,
+        "upkeep says there is more to read after a small push"
+    );
+    Ok(mark(s)? == before && before < s.head()?)
+}
+
+/// Received goods put away in two steps: never a negative balance, so no exception.
+fn receipt_put_away(sku: &str, qty: i64, bin: &str) -> Vec<Mv> {
+    vec![
+        mv(sku, "", "SUPPLIER", "DOCK-01", qty),
+        mv(sku, "", "DOCK-01", bin, qty),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Pushes append; the fold brings the balances
+
+#[test]
+fn pushes_leave_the_balances_alone_until_the_fold_catches_up() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let b0 = balances(&s)?;
+    let m0 = mark(&s)?;
+    ensure!(
+        m0 == s.head()?,
+        "opening did not catch up: mark {m0}, head {}",
+        s.head()?
+    );
+    ensure_checked(&s, "at open")?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let from_t1 = [
+        mv("SKU-10001", "", "SUPPLIER", "DOCK-01", 40),
+        mv("SKU-10001", "", "DOCK-01", "A-01-01-2", 25),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-02", 12),
+    ];
+    let from_t2 = [
+        mv("SKU-10001", "", "PF-A-01", "PACK-01", 8),
+        mv("SKU-10005", "L2610A", "B-03-06-4", "PF-B-01", 20),
+        mv("SKU-10001", "", "PACK-01", "CUSTOMER", 8),
+    ];
+    t1.push(&mut s, &from_t1[..2])?;
+    t2.push(&mut s, &from_t2)?;
+    t1.push(&mut s, &from_t1[2..])?;
+    let head = s.head()?;
+    ensure!(
+        head == m0 + 6,
+        "6 accepted events moved the head from {m0} to {head}"
+    );
+    ensure_balances(&s, &b0, "after the pushes, before a fold")?;
+    ensure!(
+        mark(&s)? == m0,
+        "a push moved the mark from {m0} to {}",
+        mark(&s)?
+    );
+    // The balances are the journal up to the mark, which is all `check` asks.
+    ensure_checked(&s, "after the pushes, before a fold")?;
+
+    let read = s.catch_up()?;
+    let want = with_moves(&b0, &[&from_t1[..], &from_t2[..]].concat());
+    ensure_current(&s, &want, "after catch_up")?;
+    ensure!(
+        replay(&s, head)? == want,
+        "the journal replay differs from the pushed movements"
+    );
+    // As documented: catch_up returns how many events it read.
+    ensure!(
+        read == 6,
+        "catch_up read {read} events, 6 were pushed since the mark"
+    );
+    ensure!(
+        s.catch_up()? == 0 && s.project_balances(10)? == 0,
+        "a second catch_up found more to read"
+    );
+    ensure_current(&s, &want, "after a second catch_up")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Folding in pieces equals one fold
+
+#[test]
+fn folding_in_pieces_gives_the_balances_of_one_catch_up() -> TestResult {
+    let test = "folding_in_pieces_gives_the_balances_of_one_catch_up";
+    let base = base_seed(test);
+    for case in 0..4 {
+        let seed = base.wrapping_add(case);
+        seeded(test, seed, folding_in_pieces)?;
+    }
+    Ok(())
+}
+
+fn folding_in_pieces(seed: u64) -> TestResult {
+    let mut rng = Rng::new(seed);
+    let dir = tempfile::tempdir()?;
+    // The same events go to both: `pieces` folds a few at a time between pushes,
+    // `whole` once at the end. `pieces` is two connections to one file, each pushing
+    // and folding now and then, as the server's requests and the admin commands may.
+    let path = server_file(dir.path(), "pieces.db")?;
+    let mut pieces = [open_server(&path)?, open_server(&path)?];
+    let mut whole = open_server(&server_file(dir.path(), "whole.db")?)?;
+    let b0 = balances(&pieces[0])?;
+    ensure!(b0 == balances(&whole)?, "two copies of one store differ");
+    let places = [
+        "DOCK-01",
+        "DOCK-02",
+        "PACK-01",
+        "PF-A-01",
+        "A-01-01-2",
+        "A-01-01-3",
+        "B-03-06-4",
+        "PF-B-01",
+        "CUSTOMER",
+    ];
+    let empty = empty_bin(&pieces[0], &b0, &places)?;
+    let stock = [
+        ("SKU-10001", ""),
+        ("SKU-10002", ""),
+        ("SKU-10005", "L2610A"),
+        ("SKU-10005", "L-NEW"),
+    ];
+    let mut terms = [Term::new("T1"), Term::new("T2")];
+    let mut pushed: Vec<Mv> = Vec::new();
+    // Reverses still to push: each cancels a movement pushed before.
+    let mut owed: Vec<Mv> = Vec::new();
+
+    // A whole baseline balance leaves and comes back: its row goes, then returns.
+    let full = b0
+        .get(&(
+            "PF-A-01".to_string(),
+            "SKU-10001".to_string(),
+            String::new(),
+        ))
+        .copied()
+        .ok_or("the demo has no SKU-10001 at PF-A-01")?;
+    let out = mv("SKU-10001", "", "PF-A-01", "A-01-01-3", full);
+    owed.push(out.reversed());
+    let mut first = vec![out];
+
+    let steps = 40 + rng.below(40);
+    for step in 0..=steps {
+        let mut batch = std::mem::take(&mut first);
+        let size = 1 + rng.below(6);
+        while batch.len() < size {
+            let (sku, lot) = *rng.pick(&stock).ok_or("no stock")?;
+            let qty = rng.range(1, 60);
+            match rng.below(10) {
+                0 | 1 => {
+                    let to = *rng.pick(&places).ok_or("no places")?;
+                    batch.push(mv(sku, lot, "SUPPLIER", to, qty));
+                }
+                // Into the empty bin and out again: nothing may be left there.
+                2 => {
+                    let m = mv(sku, lot, "SUPPLIER", &empty, qty);
+                    owed.push(m.reversed());
+                    batch.push(m);
+                }
+                // The reverse of something pushed before (or in this batch), except
+                // the empty bin's, which are reversed once already.
+                3 => {
+                    if let Some(m) = rng.pick(&pushed).or_else(|| batch.last())
+                        && m.from != empty
+                        && m.to != empty
+                    {
+                        owed.push(m.reversed());
+                    }
+                }
+                _ => {
+                    let from = *rng.pick(&places).ok_or("no places")?;
+                    let to = *rng.pick(&places).ok_or("no places")?;
+                    if from != to {
+                        batch.push(mv(sku, lot, from, to, qty));
+                    }
+                }
+            }
+            if !owed.is_empty() && (step == steps || rng.chance(0.3)) {
+                batch.push(owed.swap_remove(rng.below(owed.len())));
+            }
+        }
+        if step == steps {
+            batch.append(&mut owed);
+        }
+        let t = &mut terms[rng.below(2)];
+        let events = t.wire(&batch);
+        push_wire(&mut pieces[rng.below(2)], &t.who, &events)?;
+        push_wire(&mut whole, &t.who, &events)?;
+        pushed.extend(batch);
+        // Fold a few events now and then, sometimes several times in a row.
+        while rng.chance(0.5) {
+            let n = 1 + rng.below(5);
+            let p = &mut pieces[rng.below(2)];
+            let (before, head) = (mark(p)?, p.head()?);
+            let read = p.project_balances(n)?;
+            let after = mark(p)?;
+            ensure_checked(p, &format!("step {step}, after folding {read}"))?;
+            // In pieces indeed: up to n events, and the mark moves by what was read.
+            ensure!(
+                read <= n && read == usize::try_from(head - before)?.min(n),
+                "step {step}: project_balances({n}) read {read} with {} events past the mark",
+                head - before
+            );
+            ensure!(
+                after == before + i64::try_from(read)?,
+                "step {step}: project_balances({n}) read {read} events but moved the mark from {before} to {after}"
+            );
+        }
+    }
+    ensure!(owed.is_empty(), "reverses left unpushed");
+    let mut reads = 0;
+    while mark(&pieces[0])? < pieces[0].head()? {
+        let p = &mut pieces[rng.below(2)];
+        p.project_balances(1 + rng.below(5))?;
+        ensure_checked(p, "folding the rest in pieces")?;
+        reads += 1;
+        ensure!(reads < 10_000, "project_balances never reached the head");
+    }
+    let before = mark(&whole)?;
+    let head = whole.head()?;
+    let read = whole.catch_up()?;
+    ensure!(
+        i64::try_from(read)? >= head - before,
+        "catch_up read {read} of the {} events past the mark",
+        head - before
+    );
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&whole, &want, "one catch_up")?;
+    ensure_current(&pieces[0], &want, "folded in pieces (first connection)")?;
+    ensure_current(&pieces[1], &want, "folded in pieces (second connection)")?;
+    ensure!(
+        !want.keys().any(|k| k.0 == empty),
+        "the test's own sums leave stock in the empty bin {empty}"
+    );
+    eprintln!(
+        "seed {seed}: {} movements, {} balances, exceptions {} (pieces) / {} (whole)",
+        pushed.len(),
+        want.len(),
+        exceptions(&pieces[0], "open")?.len(),
+        exceptions(&whole, "open")?.len()
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Merge exceptions are raised by the fold
+
+const BIN: &str = "A-01-02-1";
+const SKU: &str = "SKU-10021";
+
+/// T1 and T2 both empty `BIN` of `SKU`: the merge leaves it at minus what it held. A
+/// movement out of CUSTOMER (which holds nothing) and a receipt leave two virtual
+/// balances negative. Returns what the bin held.
+fn negative_merge(s: &mut Store, t1: &mut Term, t2: &mut Term) -> TestResult<i64> {
+    let held = s.balance(BIN, SKU, "")?;
+    ensure!(held > 0, "the demo holds no {SKU} at {BIN}");
+    ensure!(
+        s.balance("CUSTOMER", "SKU-10001", "")? == 0,
+        "the demo has SKU-10001 at CUSTOMER"
+    );
+    t1.push(
+        s,
+        &[
+            mv(SKU, "", BIN, "A-01-01-2", held),
+            mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        ],
+    )?;
+    t2.push(
+        s,
+        &[
+            mv(SKU, "", BIN, "A-01-01-3", held),
+            mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+        ],
+    )?;
+    Ok(held)
+}
+
+/// The ExceptionRaised events among `events`: (id, location, sku, qty).
+fn raised_in(events: &[floorhand::sync::wire::Ordered]) -> Vec<(String, String, String, i64)> {
+    events
+        .iter()
+        .filter_map(|o| match &o.event.event {
+            Event::ExceptionRaised {
+                id,
+                location,
+                sku,
+                qty,
+                ..
+            } => Some((id.clone(), location.clone(), sku.clone(), *qty)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn exception_ids(s: &Store) -> TestResult<Vec<String>> {
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT id FROM exceptions ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[test]
+fn a_negative_merge_raises_one_exception_when_folded_and_terminals_pull_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let who3 = Term::new("T3").who;
+    let b0 = balances(&s)?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    // Not at push time.
+    ensure!(
+        exceptions(&s, "open")?.is_empty() && journal_count(&s, "exception_raised")? == 0,
+        "an exception was raised at push time: {:?}",
+        exceptions(&s, "open")?
+    );
+    ensure!(
+        s.balance(BIN, SKU, "")? == held,
+        "a push changed the balance of {BIN}"
+    );
+
+    s.catch_up()?;
+    let want_open = vec![(BIN.to_string(), SKU.to_string(), String::new(), -held)];
+    ensure!(
+        exceptions(&s, "open")? == want_open,
+        "after the fold, open exceptions {:?}, want {want_open:?} (none for the virtual CUSTOMER or SUPPLIER)",
+        exceptions(&s, "open")?
+    );
+    ensure!(
+        journal_count(&s, "exception_raised")? == 1,
+        "{} ExceptionRaised events in the journal",
+        journal_count(&s, "exception_raised")?
+    );
+    ensure!(
+        s.balance("CUSTOMER", "SKU-10001", "")? == -5,
+        "CUSTOMER should stand at -5"
+    );
+    let moves = [
+        mv(SKU, "", BIN, "A-01-01-2", held),
+        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        mv(SKU, "", BIN, "A-01-01-3", held),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+    ];
+    let mut pushed = moves.to_vec();
+    ensure_current(&s, &with_moves(&b0, &pushed), "after the fold")?;
+
+    // Folding again, or draining the bin further, raises nothing new while it is open.
+    ensure!(s.catch_up()? == 0, "a second catch_up found events");
+    let more = mv(SKU, "", BIN, "A-01-01-2", 1);
+    t1.push(&mut s, std::slice::from_ref(&more))?;
+    pushed.push(more);
+    s.catch_up()?;
+    ensure!(
+        journal_count(&s, "exception_raised")? == 1 && exceptions(&s, "open")?.len() == 1,
+        "a bin with an open exception was raised again: {:?}",
+        exceptions(&s, "open")?
+    );
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&s, &want, "after draining the bin further")?;
+
+    // T3, bootstrapped before all this, pulls to the head and gets the exception.
+    let page = s.pull(&who3, t3.cursor()?, 1000)?;
+    ensure!(
+        page.events.last().map(|e| e.gseq) == Some(page.head),
+        "the pull did not reach the head"
+    );
+    let raised = raised_in(&page.events);
+    ensure!(
+        raised.len() == 1
+            && raised[0].1 == BIN
+            && raised[0].2 == SKU
+            && raised[0].3 == -held
+            && exception_ids(&s)? == [raised[0].0.clone()],
+        "T3 pulled the exceptions {raised:?}, the server holds {:?}",
+        exception_ids(&s)?
+    );
+    t3.apply_pulled(&page.events)?;
+    ensure!(
+        exceptions(&t3, "open")? == want_open,
+        "T3 holds the open exceptions {:?}",
+        exceptions(&t3, "open")?
+    );
+    ensure!(
+        t3.balance(BIN, SKU, "")? == -held - 1,
+        "T3 holds {} at {BIN}",
+        t3.balance(BIN, SKU, "")?
+    );
+    let report = t3.check()?;
+    ensure!(report.ok, "T3's check failed: {:?}", report.checks);
+    Ok(())
+}
+
+/// A pull that reaches the head folds first: a terminal that syncs right after the
+/// pushes learns the exception in the same round, without anyone calling catch_up.
+#[test]
+fn a_pull_to_the_head_folds_first_and_carries_the_exception() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let who3 = Term::new("T3").who;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    ensure!(
+        mark(&s)? < s.head()? && exceptions(&s, "open")?.is_empty(),
+        "the pushes were folded without a fold"
+    );
+    let page = s.pull(&who3, t3.cursor()?, 1000)?;
+    let raised = raised_in(&page.events);
+    ensure!(
+        raised.len() == 1 && raised[0].1 == BIN && raised[0].3 == -held,
+        "a pull to the head carried the exceptions {raised:?}"
+    );
+    ensure!(
+        page.events.last().map(|e| e.gseq) == Some(page.head) && page.head == s.head()?,
+        "the pull stopped short of the head"
+    );
+    ensure!(
+        mark(&s)? == s.head()?,
+        "the pull to the head did not fold everything"
+    );
+    t3.apply_pulled(&page.events)?;
+    let report = t3.check()?;
+    ensure!(report.ok, "T3's check failed: {:?}", report.checks);
+    ensure!(
+        exceptions(&t3, "open")?.len() == 1,
+        "T3 holds the open exceptions {:?}",
+        exceptions(&t3, "open")?
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Two connections fold the same file
+
+/// Push from `t` and read without writing, retrying (with more pushes) in the unlikely
+/// case that more than 250 ms passed between the push and the background turn.
+fn hold_sums(s: &mut Store, t: &mut Term, pushed: &mut Vec<Mv>, bin: &str) -> TestResult {
+    for i in 0..20 {
+        let batch = receipt_put_away("SKU-10001", 3 + i, bin);
+        let held = push_then_upkeep(s, t, &batch)?;
+        pushed.extend(batch);
+        if held {
+            return Ok(());
+        }
+    }
+    Err("upkeep wrote its sums every time right after a push".into())
+}
+
+/// `catch_up`, then check that nothing was counted twice. Should it stop short of the
+/// head (the known bug `one_catch_up_reaches_the_head_after_another_connection_folded`
+/// pins down), catch up again, so the rest of a test still runs.
+fn catch_up_checked(s: &mut Store, when: &str) -> TestResult {
+    for _ in 0..3 {
+        s.catch_up()?;
+        ensure_checked(s, when)?;
+        if mark(s)? == s.head()? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn two_connections_never_count_a_movement_twice() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut a = open_server(&path)?;
+    let b0 = balances(&a)?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let mut pushed = Vec::new();
+
+    // A holds sums it read; B opens the file, which folds everything, A's rows too.
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-2")?;
+    ensure_checked(&a, "A holding its sums")?;
+    let mut b = open_server(&path)?;
+    ensure_current(&b, &with_moves(&b0, &pushed), "B after opening")?;
+    // A reads more into its sums, now stale, then catches up.
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-3")?;
+    catch_up_checked(&mut a, "A after catch_up, B having opened")?;
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&a, &want, "A after catch_up, B having opened")?;
+    ensure_current(&b, &want, "B after A's catch_up")?;
+
+    // The same with B's explicit catch_up, and A's catch_up reading nothing new.
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-2")?;
+    catch_up_checked(&mut b, "B after catch_up")?;
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&b, &want, "B after catch_up")?;
+    ensure!(
+        a.catch_up()? == 0,
+        "A read events that B had folded already"
+    );
+    ensure_current(&a, &want, "A after catch_up, B having caught up")?;
+
+    // Both hold sums over overlapping rows; each catches up in turn.
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-3")?;
+    hold_sums(&mut b, &mut t2, &mut pushed, "A-01-01-2")?;
+    let want = with_moves(&b0, &pushed);
+    catch_up_checked(&mut a, "A after catch_up, both holding sums")?;
+    ensure_current(&a, &want, "A after catch_up, both holding sums")?;
+    catch_up_checked(&mut b, "B after catch_up, both holding sums")?;
+    ensure_current(&b, &want, "B after catch_up, both holding sums")?;
+    ensure_current(&a, &want, "A after B's catch_up")?;
+
+    // A background turn on a connection that accepted no push writes at once; the
+    // pushing connection's next turns find nothing to add.
+    let mut c = open_server(&path)?;
+    let batch = receipt_put_away("SKU-10002", 11, "A-01-01-3");
+    t1.push(&mut a, &batch)?;
+    pushed.extend(batch);
+    let want = with_moves(&b0, &pushed);
+    ensure!(!c.upkeep()?, "upkeep says there is more to read");
+    ensure_current(&c, &want, "C after one background turn")?;
+    a.upkeep()?;
+    catch_up_checked(&mut a, "A after C's background turn")?;
+    b.upkeep()?;
+    ensure_current(&a, &want, "A after C's background turn")?;
+    ensure_current(&b, &want, "B after C's background turn")?;
+    Ok(())
+}
+
+/// One catch_up folds everything the balances do not include, even when this
+/// connection's sums went stale (another connection folded meanwhile) after they had read
+/// past what the other one folded. The reader that caught up (here availability) must
+/// count every movement pushed before it.
+#[test]
+#[ignore = "known bug: catch_up returns with the mark behind the head when it drops stale sums \
+            that had read to the head; run with --ignored"]
+fn one_catch_up_reaches_the_head_after_another_connection_folded() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut a = open_server(&path)?;
+    let mut b = open_server(&path)?;
+    let b0 = balances(&a)?;
+    let today = NaiveDate::from_ymd_opt(2026, 1, 15).ok_or("bad date")?;
+    let sellable0 = sellable(&mut a, today, "SKU-10001")?;
+    let mut t1 = Term::new("T1");
+    let mut pushed = Vec::new();
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-2")?;
+    b.catch_up()?;
+    // A reads more rows into its sums, stale since B moved the mark.
+    hold_sums(&mut a, &mut t1, &mut pushed, "A-01-01-3")?;
+    let put_away: i64 = pushed
+        .iter()
+        .filter(|m| m.to.starts_with("A-01"))
+        .map(|m| m.qty)
+        .sum();
+    let now = sellable(&mut a, today, "SKU-10001")?;
+    ensure!(
+        now == sellable0 + put_away,
+        "availability right after the pushes: {now} sellable, want {sellable0} + {put_away}; \
+         A's catch_up stopped at {} with the head at {}",
+        mark(&a)?,
+        a.head()?
+    );
+    ensure_current(&a, &with_moves(&b0, &pushed), "A after availability")?;
+    Ok(())
+}
+
+/// A fold that raises a merge exception appends it to the journal: the mark must still
+/// not pass rows that the fold did not read (here another connection's receipt).
+#[test]
+fn a_fold_that_raises_an_exception_passes_no_row_it_did_not_read() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut a = open_server(&path)?;
+    let mut b = open_server(&path)?;
+    let b0 = balances(&a)?;
+    let (mut t1, mut t2, mut t3) = (Term::new("T1"), Term::new("T2"), Term::new("T3"));
+    let held = negative_merge(&mut a, &mut t1, &mut t2)?;
+    let receipt = receipt_put_away("SKU-10003", 21, "A-01-01-3");
+    t3.push(&mut b, &receipt)?;
+    let mut folds = 0;
+    while mark(&a)? < a.head()? {
+        a.project_balances(1)?;
+        folds += 1;
+        ensure_checked(&a, &format!("after fold {folds} of one event"))?;
+        ensure!(folds < 100, "project_balances(1) never reached the head");
+    }
+    let mut pushed = vec![
+        mv(SKU, "", BIN, "A-01-01-2", held),
+        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        mv(SKU, "", BIN, "A-01-01-3", held),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+    ];
+    pushed.extend(receipt);
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&a, &want, "A folded one event at a time")?;
+    ensure_current(&b, &want, "B")?;
+    ensure!(
+        exceptions(&a, "open")?.len() == 1,
+        "open exceptions {:?}",
+        exceptions(&a, "open")?
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. A crash before the fold loses nothing
+
+#[test]
+fn reopening_after_a_crash_before_the_fold_catches_up() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut s = open_server(&path)?;
+    let b0 = balances(&s)?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let mut pushed = Vec::new();
+    let first = receipt_put_away("SKU-10003", 17, "A-01-01-3");
+    t1.push(&mut s, &first)?;
+    pushed.extend(first);
+    // Part folded, then a negative merge pushed and read into memory only.
+    s.project_balances(1)?;
+    ensure_checked(&s, "after folding one event")?;
+    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    pushed.extend([
+        mv(SKU, "", BIN, "A-01-01-2", held),
+        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        mv(SKU, "", BIN, "A-01-01-3", held),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+    ]);
+    hold_sums(&mut s, &mut t1, &mut pushed, "A-01-01-2")?;
+    let (at, head) = (mark(&s)?, s.head()?);
+    ensure!(at < head, "nothing is owed to the balances");
+    ensure_checked(&s, "before the crash")?;
+    // The process dies: the sums in memory are gone, the file keeps the mark.
+    drop(s);
+    let on_disk: String = rusqlite::Connection::open(&path)?.query_row(
+        "SELECT value FROM meta WHERE key = 'balances.through'",
+        [],
+        |r| r.get(0),
+    )?;
+    ensure!(
+        on_disk == at.to_string(),
+        "the file's mark is {on_disk}, the store said {at}"
+    );
+
+    let s = open_server(&path)?;
+    let want = with_moves(&b0, &pushed);
+    ensure_current(&s, &want, "reopened after the crash")?;
+    let want_open = vec![(BIN.to_string(), SKU.to_string(), String::new(), -held)];
+    ensure!(
+        exceptions(&s, "open")? == want_open,
+        "after reopening, open exceptions {:?}",
+        exceptions(&s, "open")?
+    );
+    drop(s);
+    // Again: nothing more to fold, nothing raised twice.
+    let s = open_server(&path)?;
+    ensure_current(&s, &want, "reopened a second time")?;
+    ensure!(
+        journal_count(&s, "exception_raised")? == 1,
+        "{} exceptions raised after two reopenings",
+        journal_count(&s, "exception_raised")?
+    );
+    Ok(())
+}
+
+/// Any store whose meta has the mark projects its balances, whatever terminal id it is
+/// opened with (as `floorhand check --db server.db` opens it with the config's id).
+#[test]
+fn a_marked_store_opened_under_another_id_catches_up_too() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut s = open_server(&path)?;
+    let b0 = balances(&s)?;
+    let batch = receipt_put_away("SKU-10004", 9, "A-01-01-3");
+    Term::new("T1").push(&mut s, &batch)?;
+    ensure!(mark(&s)? < s.head()?, "the push was folded");
+    drop(s);
+    let other = Store::open(&path, "T01")?;
+    fast(&other)?;
+    ensure!(
+        other.projects_balances(),
+        "a store with a projection mark, opened as T01, applies balances with each event"
+    );
+    ensure_current(&other, &with_moves(&b0, &batch), "opened as T01")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Readers see current balances
+
+fn snapshot_balances(snap: &Snapshot) -> Balances {
+    snap.balances
+        .iter()
+        .map(|b| ((b.location.clone(), b.sku.clone(), b.lot.clone()), b.qty))
+        .collect()
+}
+
+#[test]
+fn a_snapshot_right_after_pushes_holds_the_balances_of_its_gseq() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut a = open_server(&path)?;
+    let mut b = open_server(&path)?;
+    let b0 = balances(&a)?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let mut pushed = Vec::new();
+    let held = negative_merge(&mut a, &mut t1, &mut t2)?;
+    pushed.extend([
+        mv(SKU, "", BIN, "A-01-01-2", held),
+        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        mv(SKU, "", BIN, "A-01-01-3", held),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+    ]);
+    let batch = receipt_put_away("SKU-10001", 30, "A-01-01-2");
+    t1.push(&mut a, &batch)?;
+    pushed.extend(batch);
+    let want = with_moves(&b0, &pushed);
+    ensure!(mark(&a)? < a.head()?, "the pushes were folded");
+
+    // On the connection that pushed, without a catch_up.
+    let snap = a.snapshot("WH1")?;
+    let head = a.head()?;
+    ensure!(
+        snap.gseq == head,
+        "the snapshot is of gseq {}, the head is {head}",
+        snap.gseq
+    );
+    let got = snapshot_balances(&snap);
+    let replayed = replay(&a, snap.gseq)?;
+    ensure!(
+        got == replayed,
+        "snapshot vs journal replay at its gseq {}: {}",
+        snap.gseq,
+        diff(&got, &replayed)
+    );
+    ensure!(
+        got == want,
+        "snapshot vs pushed movements: {}",
+        diff(&got, &want)
+    );
+    ensure!(
+        snap.progress.exceptions.len() == 1 && snap.progress.exceptions[0].location == BIN,
+        "the snapshot holds the exceptions {:?}",
+        snap.progress.exceptions
+    );
+    ensure_current(&a, &want, "after the snapshot")?;
+
+    // On another connection while the pushing one holds sums it read.
+    let mut more = Vec::new();
+    hold_sums(&mut a, &mut t1, &mut more, "A-01-01-3")?;
+    pushed.extend(more);
+    let want = with_moves(&b0, &pushed);
+    let snap = b.snapshot("WH1")?;
+    ensure!(
+        snap.gseq == b.head()?,
+        "B's snapshot is of gseq {}, the head is {}",
+        snap.gseq,
+        b.head()?
+    );
+    let got = snapshot_balances(&snap);
+    ensure!(
+        got == replay(&b, snap.gseq)? && got == want,
+        "B's snapshot vs pushed movements: {}",
+        diff(&got, &want)
+    );
+    a.catch_up()?;
+    ensure_current(&a, &want, "A after B's snapshot")?;
+
+    // A terminal bootstrapped from it agrees.
+    let mut t3 = Store::open(&dir.path().join("T3.db"), "T3")?;
+    fast(&t3)?;
+    t3.bootstrap(&snap)?;
+    let report = t3.check()?;
+    ensure!(report.ok, "T3's check failed: {:?}", report.checks);
+    ensure_balances(&t3, &want, "T3 bootstrapped from B's snapshot")?;
+    Ok(())
+}
+
+/// Sellable stock of `sku` at WH1 as availability reports it (which catches up first).
+fn sellable(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<i64> {
+    Ok(s.availability(Some("WH1"), today)?
+        .into_iter()
+        .find(|a| a.sku == sku)
+        .map_or(0, |a| a.sellable))
+}
+
+#[test]
+fn availability_right_after_pushes_counts_them() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let today = NaiveDate::from_ymd_opt(2026, 1, 15).ok_or("bad date")?;
+    let before = sellable(&mut s, today, "SKU-10001")?;
+    Term::new("T1").push(&mut s, &receipt_put_away("SKU-10001", 13, "A-01-01-2"))?;
+    ensure!(mark(&s)? < s.head()?, "the push was folded");
+    let after = sellable(&mut s, today, "SKU-10001")?;
+    ensure!(
+        after == before + 13,
+        "sellable SKU-10001 went from {before} to {after} after 13 were put away"
+    );
+    ensure!(
+        mark(&s)? == s.head()?,
+        "availability did not fold the pushes"
+    );
+    Ok(())
+}
