@@ -4,6 +4,7 @@
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, params};
+use std::collections::HashMap;
 
 /// Who recorded an event, where and when.
 pub(super) struct Meta<'a> {
@@ -331,4 +332,59 @@ pub(super) fn add_balance(
             .execute(params![location, sku, lot])?;
     }
     Ok(now)
+}
+
+/// A balance: (location, sku, lot).
+pub(super) type BalanceKey = (String, String, String);
+
+/// Movements summed per balance, written later in one pass: each balance once, in key
+/// order, so consecutive updates land on the same pages of the tree.
+#[derive(Debug, Default)]
+pub(super) struct BalanceSums(HashMap<BalanceKey, i64>);
+
+impl BalanceSums {
+    pub fn add(&mut self, from: &str, to: &str, sku: &str, lot: &str, qty: i64) {
+        *self
+            .0
+            .entry((from.to_string(), sku.to_string(), lot.to_string()))
+            .or_default() -= qty;
+        *self
+            .0
+            .entry((to.to_string(), sku.to_string(), lot.to_string()))
+            .or_default() += qty;
+    }
+
+    /// Add an event's stock effect, if it has one.
+    pub fn add_event(&mut self, event: &Event) {
+        if let Event::StockMoved {
+            sku,
+            lot,
+            from,
+            to,
+            qty,
+            ..
+        } = event
+        {
+            self.add(from, to, sku, lot, *qty);
+        }
+    }
+
+    /// How many balances are owed.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Write every sum; returns the balances left negative, with their quantity.
+    pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+        let mut sums: Vec<(&BalanceKey, &i64)> = self.0.iter().filter(|(_, d)| **d != 0).collect();
+        sums.sort_unstable();
+        let mut negative = Vec::new();
+        for ((location, sku, lot), delta) in sums {
+            let now = add_balance(tx, location, sku, lot, *delta)?;
+            if now < 0 {
+                negative.push((location.clone(), sku.clone(), lot.clone(), now));
+            }
+        }
+        Ok(negative)
+    }
 }

@@ -1,7 +1,7 @@
 //! Commands: validate a request against the rules and the current state, then record the
 //! events it causes. A refused request writes nothing and says why.
 
-use super::{Recorded, Result, Store, StoreError};
+use super::{Balances, Recorded, Result, Store, StoreError};
 use crate::domain::{
     Event, Item, Location, LocationKind, LoginFailure, MAX_MOVE_QTY, MoveReason, Role, User, auth,
 };
@@ -293,23 +293,41 @@ impl Store {
 
     /// Record several movements in one transaction, each checked against the stock as
     /// left by the ones before it. All or nothing.
+    ///
+    /// On a server store, whose balances follow the journal, the balances are brought to
+    /// the head first and these movements update them as they go (the mark moves with
+    /// them), so the checks see current stock there too.
     pub fn move_batch(&mut self, user: &str, moves: &[Move]) -> Result<Vec<Recorded>> {
         let now = Utc::now();
-        self.transact(|s| {
+        let projected = self.projects_balances();
+        if projected {
+            self.catch_up()?;
+        }
+        let out = self.transact(|s| {
+            if projected && s.projected_through()? != Some(s.head()?) {
+                return Err(StoreError::Busy);
+            }
             let mut out = Vec::with_capacity(moves.len());
             for m in moves {
                 let events = s.plan_move(m)?;
                 out.extend(super::record_in(
                     &s.conn,
-                    s.balances,
+                    Balances::Now,
                     &s.terminal,
                     user,
                     now,
                     &events,
                 )?);
             }
+            if projected {
+                s.move_mark_to_head()?;
+            }
             Ok(out)
-        })
+        });
+        if projected {
+            self.forget_fold();
+        }
+        out
     }
 }
 

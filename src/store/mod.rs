@@ -190,6 +190,15 @@ impl Store {
         Ok(())
     }
 
+    /// For the connection that syncs: a 32 MB page cache instead of SQLite's 2 MB, so
+    /// applying a page of pulled events finds the balance pages it updates in memory.
+    /// Pages are allocated as they are used; the floor screens' own connection keeps the
+    /// small cache.
+    pub fn use_sync_memory(&self) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -32 * 1024)?;
+        Ok(())
+    }
+
     pub fn terminal(&self) -> &str {
         &self.terminal
     }

@@ -19,12 +19,13 @@
 //! background as well (see `server::upkeep`), so merge exceptions follow a push within
 //! a moment.
 
-use super::{Balances, Result, Store, StoreError, apply, record_in};
+use super::apply::BalanceSums;
+use super::{Balances, Result, Store, StoreError, record_in};
+use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use chrono::Utc;
 use rusqlite::params;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Meta key: the journal `ord` the server's balances include.
@@ -45,13 +46,15 @@ const FLUSH_AT_KEYS: usize = 200_000;
 /// balance of the journal rows after `from` up to `through`.
 #[derive(Default)]
 pub(super) struct Fold {
+    /// Whether `from` and `through` were read from the store (or set by a flush).
+    known: bool,
     /// The stored mark when the sums began.
     from: i64,
     /// The last journal row read into the sums.
     through: i64,
     /// Journal rows read (every kind).
     events: usize,
-    sums: HashMap<Key, i64>,
+    sums: BalanceSums,
     /// When the first row was read.
     since: Option<Instant>,
 }
@@ -66,15 +69,14 @@ struct Movement {
     qty: i64,
 }
 
-type Key = (String, String, String);
-
 impl Store {
     /// At open: a server store projects its balances; one that did not before (made by
     /// an older version, whose balances include every event) starts its mark at the
     /// head. Then catch up, so whoever opened it reads current balances.
     pub(super) fn start_projection(&mut self) -> Result<()> {
         let marked = self.meta(PROJECTED_THROUGH)?.is_some();
-        if !marked && self.terminal != SERVER_TERMINAL {
+        // An unmarked store's balances include every event (a read-only one stays so).
+        if !marked && (self.terminal != SERVER_TERMINAL || self.read_only) {
             return Ok(());
         }
         self.balances = Balances::Projected;
@@ -113,6 +115,16 @@ impl Store {
         ))
     }
 
+    /// For writes that applied their own balances to a store that was caught up.
+    pub(super) fn move_mark_to_head(&self) -> Result<()> {
+        self.set_projected_through(self.head()?)
+    }
+
+    /// Drop what the fold holds; the next read starts from the stored mark.
+    pub(super) fn forget_fold(&mut self) {
+        self.fold = Fold::default();
+    }
+
     fn set_projected_through(&self, ord: i64) -> Result<()> {
         self.conn
             .prepare_cached(
@@ -126,10 +138,14 @@ impl Store {
     /// Read up to `limit` journal events past what the fold holds into its sums (reads
     /// only). Returns how many were read.
     fn read_into_fold(&mut self, limit: usize) -> Result<usize> {
-        if self.fold.events == 0 {
+        if !self.fold.known || self.fold.events == 0 {
             let mark = self.projected_through()?.unwrap_or(0);
-            self.fold.from = mark;
-            self.fold.through = mark;
+            self.fold = Fold {
+                known: true,
+                from: mark,
+                through: mark,
+                ..Fold::default()
+            };
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT ord, kind, payload FROM journal WHERE ord > ?1 ORDER BY ord LIMIT ?2",
@@ -149,11 +165,7 @@ impl Store {
                         reason: e.to_string(),
                     }
                 })?;
-                let sums = &mut self.fold.sums;
-                *sums
-                    .entry((m.from, m.sku.clone(), m.lot.clone()))
-                    .or_default() -= m.qty;
-                *sums.entry((m.to, m.sku, m.lot)).or_default() += m.qty;
+                self.fold.sums.add(&m.from, &m.to, &m.sku, &m.lot, m.qty);
             }
             self.fold.through = ord;
             self.fold.events += 1;
@@ -166,27 +178,24 @@ impl Store {
     /// consecutive updates land on the same pages), raise the merge exceptions and move
     /// the mark. If another connection moved the mark meanwhile, the sums are stale: they
     /// are dropped and read again next time.
-    fn flush_fold(&mut self) -> Result<()> {
+    /// Returns how many journal rows the balances took in; `None` if the sums were stale.
+    fn flush_fold(&mut self) -> Result<Option<usize>> {
         if self.fold.events == 0 {
-            return Ok(());
+            return Ok(Some(0));
         }
         let fold = std::mem::take(&mut self.fold);
         let out = self.transact(|s| {
             if s.projected_through()?.unwrap_or(0) != fold.from {
-                return Ok(false);
+                return Ok(None);
             }
-            let mut sums: Vec<(&Key, &i64)> = fold.sums.iter().filter(|(_, d)| **d != 0).collect();
-            sums.sort_unstable();
-            let mut negative = Vec::new();
-            for ((location, sku, lot), delta) in sums {
-                let now = apply::add_balance(&s.conn, location, sku, lot, *delta)?;
-                if now < 0 {
-                    negative.push((location.clone(), sku.clone(), lot.clone(), now));
-                }
-            }
+            let negative = fold.sums.write(&s.conn)?;
             let exceptions = s.merge_exceptions(&negative)?;
+            let mut mark = fold.through;
             if !exceptions.is_empty() {
-                // Appended after the fold's end: the next read passes over them.
+                // Appended at the end of the journal, with no stock effect. When the fold
+                // had read up to the end, the mark includes them, so the next pushes
+                // continue the fold; otherwise a later read passes over them.
+                let caught_up = s.head()? == fold.through;
                 record_in(
                     &s.conn,
                     s.balances,
@@ -195,12 +204,25 @@ impl Store {
                     Utc::now(),
                     &exceptions,
                 )?;
+                if caught_up {
+                    mark = s.head()?;
+                }
             }
-            s.set_projected_through(fold.through)?;
-            Ok(true)
+            s.set_projected_through(mark)?;
+            Ok(Some(mark))
         });
         match out {
-            Ok(_) => Ok(()),
+            Ok(Some(mark)) => {
+                self.fold = Fold {
+                    known: true,
+                    from: mark,
+                    through: mark,
+                    ..Fold::default()
+                };
+                Ok(Some(fold.events))
+            }
+            // Stale: read again from the stored mark.
+            Ok(None) => Ok(None),
             Err(e) => {
                 // Nothing was written: the sums are still owed.
                 self.fold = fold;
@@ -209,16 +231,42 @@ impl Store {
         }
     }
 
-    /// Fold up to `limit` more journal events into the balances now. Returns how many
-    /// were read: 0 when the balances are current (and on a store that applies balances
-    /// with each event).
+    /// Add the movements a push just committed (journal `ord`, event) to the sums, so
+    /// the background turn need not read them back. Only when they continue the fold
+    /// exactly; otherwise the turn reads them from the journal as usual.
+    pub(super) fn fold_appended<'a>(
+        &mut self,
+        appended: impl IntoIterator<Item = (i64, &'a Event)>,
+    ) {
+        if !self.projects_balances() || !self.fold.known {
+            return;
+        }
+        for (ord, event) in appended {
+            if ord != self.fold.through + 1 {
+                return;
+            }
+            self.fold.sums.add_event(event);
+            self.fold.through = ord;
+            self.fold.events += 1;
+            self.fold.since.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Read up to `limit` more journal events and write everything the fold holds to
+    /// the balances now (the pushes' movements it was given included). Returns how many
+    /// journal rows the balances took in: 0 when they were current (and on a store that
+    /// applies balances with each event).
     pub fn project_balances(&mut self, limit: usize) -> Result<usize> {
         if !self.projects_balances() || self.read_only {
             return Ok(0);
         }
-        let read = self.read_into_fold(limit)?;
-        self.flush_fold()?;
-        Ok(read)
+        self.read_into_fold(limit)?;
+        if let Some(n) = self.flush_fold()? {
+            return Ok(n);
+        }
+        // Another connection folded first: start again from its mark.
+        self.read_into_fold(limit)?;
+        Ok(self.flush_fold()?.unwrap_or(0))
     }
 
     /// The server's background turn: read what was appended since, and write the sums
@@ -247,12 +295,19 @@ impl Store {
     /// turns have read. Returns how many events were read.
     pub fn catch_up(&mut self) -> Result<usize> {
         let mut total = 0;
-        loop {
+        // Sums found stale (another connection folded first) fold nothing; they are read
+        // again from the new mark, so go on until the mark is at the head.
+        let mut stale = 0;
+        while stale < 3 {
             let n = self.project_balances(PROJECTION_CHUNK)?;
-            if n == 0 {
-                return Ok(total);
-            }
             total += n;
+            if n == 0 {
+                if self.projected_through()? >= Some(self.head()?) || !self.projects_balances() {
+                    break;
+                }
+                stale += 1;
+            }
         }
+        Ok(total)
     }
 }

@@ -280,7 +280,8 @@ impl Store {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(StoreError::from)?;
         self.last_push = Some(std::time::Instant::now());
-        let out = self.push_in(who, events, &at);
+        let mut appended = Vec::new();
+        let out = self.push_in(who, events, &at, &mut appended);
         let out = out.and_then(|r| {
             self.conn
                 .execute_batch("COMMIT")
@@ -290,6 +291,9 @@ impl Store {
         if out.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+        if out.is_ok() {
+            self.fold_appended(appended.into_iter().map(|(ord, i)| (ord, &events[i].event)));
+        }
         out
     }
 
@@ -298,11 +302,12 @@ impl Store {
         who: &TerminalInfo,
         events: &[WireEvent],
         at: &str,
+        appended: &mut Vec<(i64, usize)>,
     ) -> std::result::Result<Vec<PushResult>, PushError> {
         let mut expected = self.expected_seq(&who.terminal)?;
         let mut seen = Seen::default();
         let mut results = Vec::with_capacity(events.len());
-        for e in events {
+        for (i, e) in events.iter().enumerate() {
             if e.terminal != who.terminal {
                 return Err(PushError::Conflict {
                     expected_seq: expected,
@@ -351,6 +356,7 @@ impl Store {
                         &e.at,
                         &e.event,
                     )?;
+                    appended.push((gseq, i));
                     results.push(PushResult::Accepted {
                         seq: e.seq,
                         id: e.id.clone(),

@@ -1,7 +1,8 @@
 //! The terminal's side of sync: its enrolment, the outbox of pending events, the answers
 //! the server gave, the pull cursor, and applying pulled events and snapshots.
 
-use super::{Result, Store, StoreError, append};
+use super::apply::BalanceSums;
+use super::{Balances, Result, Store, StoreError, append};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
@@ -264,6 +265,8 @@ impl Store {
         let cursor = self.cursor()?;
         self.transact(|s| {
             let mut applied = 0;
+            // The page's movements are summed per balance and written once at the end.
+            let mut sums = BalanceSums::default();
             for o in events.iter().filter(|o| o.gseq > cursor) {
                 let e = &o.event;
                 if e.terminal == s.terminal {
@@ -280,9 +283,12 @@ impl Store {
                     .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)")?
                     .query_row([&e.id], |r| r.get(0))?;
                 if !known {
+                    if s.balances == Balances::Now {
+                        sums.add_event(&e.event);
+                    }
                     append(
                         &s.conn,
-                        s.balances,
+                        Balances::Projected,
                         &e.id,
                         &e.terminal,
                         e.seq,
@@ -295,6 +301,9 @@ impl Store {
                         .execute(params![e.id, o.gseq])?;
                     applied += 1;
                 }
+            }
+            if s.balances == Balances::Now {
+                sums.write(&s.conn)?;
             }
             s.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)

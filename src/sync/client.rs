@@ -75,6 +75,7 @@ pub struct Round {
 /// stored result.
 pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
     let mut done = Round::default();
+    store.use_sync_memory()?;
     loop {
         // The next batch itself, not a count of the whole outbox: counting a long backlog
         // before every batch would cost more than sending it.
