@@ -1174,3 +1174,97 @@ fn availability_right_after_pushes_counts_them() -> TestResult {
     );
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// What pushes remember between them
+
+/// Push one movement and return the server's answer for it.
+fn push_one(server: &mut Store, t: &mut Term, m: Mv) -> TestResult<PushResult> {
+    let events = t.wire(&[m]);
+    let mut results = server.push(&t.who, &events, Utc::now())?;
+    ensure!(
+        results.len() == 1,
+        "{} answers for one event",
+        results.len()
+    );
+    results.pop().ok_or_else(|| "no answer".into())
+}
+
+fn ensure_rejected(r: &PushResult, because: &str, when: &str) -> TestResult {
+    match r {
+        PushResult::Rejected { reason, .. } if reason.contains(because) => Ok(()),
+        other => Err(format!("{when}: expected a rejection for {because:?}, got {other:?}").into()),
+    }
+}
+
+fn ensure_accepted(r: &PushResult, when: &str) -> TestResult {
+    ensure!(
+        matches!(r, PushResult::Accepted { .. }),
+        "{when}: expected the event accepted, got {r:?}"
+    );
+    Ok(())
+}
+
+/// Pushes remember the users, items and locations they looked up, but never past a
+/// change: what another connection (an admin command) writes is seen by the very next
+/// push, and so is what the serving connection writes itself.
+#[test]
+fn pushes_see_reference_changes_made_since_they_looked() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut server = open_server(&path)?;
+    let mut t1 = Term::new("T1");
+    let known = mv("SKU-10001", "", "SUPPLIER", "DOCK-01", 5);
+
+    // The receiver and the item are looked up and remembered; an unknown item too.
+    ensure_accepted(&push_one(&mut server, &mut t1, known.clone())?, "a receipt")?;
+    let new = mv("SKU-LATER-1", "", "DOCK-01", "A-01-01-2", 1);
+    let r = push_one(&mut server, &mut t1, new.clone())?;
+    ensure_rejected(&r, "not found: item SKU-LATER-1", "an item not defined yet")?;
+
+    // Another connection defines the item and disables the receiver.
+    {
+        let mut admin = open_server(&path)?;
+        let mut item = admin.item("SKU-10001")?.ok_or("no SKU-10001")?;
+        item.sku = "SKU-LATER-1".into();
+        item.gtins.clear();
+        admin.define_items("admin", &[item])?;
+        ensure!(
+            floorhand::server::admin::disable_user(&mut admin, "1001")?,
+            "1001 was not disabled"
+        );
+    }
+    let r = push_one(&mut server, &mut t1, known.clone())?;
+    ensure_rejected(
+        &r,
+        "user 1001 is disabled",
+        "a receipt by a user disabled elsewhere",
+    )?;
+    let r = push_one(
+        &mut server,
+        &mut t1,
+        mv("SKU-LATER-1", "", "DOCK-01", "A-01-01-2", 1),
+    )?;
+    // DOCK-01 holds none of it yet: accepted all the same (a merge may go negative).
+    ensure_accepted(&r, "a transfer of the item defined elsewhere")?;
+
+    // The serving connection itself defines an item a push was refused for.
+    let r = push_one(
+        &mut server,
+        &mut t1,
+        mv("SKU-LATER-2", "", "DOCK-01", "A-01-01-2", 1),
+    )?;
+    ensure_rejected(&r, "not found: item SKU-LATER-2", "a second unknown item")?;
+    let mut item = server.item("SKU-10001")?.ok_or("no SKU-10001")?;
+    item.sku = "SKU-LATER-2".into();
+    item.gtins.clear();
+    server.define_items("admin", &[item])?;
+    let r = push_one(
+        &mut server,
+        &mut t1,
+        mv("SKU-LATER-2", "", "DOCK-01", "A-01-01-2", 1),
+    )?;
+    ensure_accepted(&r, "a transfer of the item this connection defined")?;
+    server.catch_up()?;
+    ensure_checked(&server, "after the pushes")
+}

@@ -3,7 +3,7 @@
 
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 /// Who recorded an event, where and when.
@@ -312,7 +312,12 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
     Ok(())
 }
 
-/// Add `delta` to one balance; a balance that reaches zero is removed.
+/// Add `delta` to one balance; a balance that reaches zero is removed. Returns the new
+/// quantity.
+///
+/// A read, then one write, rather than an upsert with `RETURNING`: SQLite gives every
+/// execution of a `RETURNING` statement a temporary table of its own, which cost more
+/// than the update.
 pub(super) fn add_balance(
     tx: &Connection,
     location: &str,
@@ -320,16 +325,32 @@ pub(super) fn add_balance(
     lot: &str,
     delta: i64,
 ) -> Result<i64> {
-    let now: i64 = tx
-        .prepare_cached(
-            "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (location, sku, lot) DO UPDATE SET qty = qty + excluded.qty
-             RETURNING qty",
-        )?
-        .query_row(params![location, sku, lot, delta], |r| r.get(0))?;
-    if now == 0 {
-        tx.prepare_cached("DELETE FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3")?
-            .execute(params![location, sku, lot])?;
+    let key = params![location, sku, lot];
+    let before: Option<i64> = tx
+        .prepare_cached("SELECT qty FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3")?
+        .query_row(key, |r| r.get(0))
+        .optional()?;
+    let now = before.unwrap_or(0) + delta;
+    match before {
+        None if now != 0 => {
+            tx.prepare_cached(
+                "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![location, sku, lot, now])?;
+        }
+        None => {}
+        Some(_) if now == 0 => {
+            tx.prepare_cached(
+                "DELETE FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3",
+            )?
+            .execute(key)?;
+        }
+        Some(_) => {
+            tx.prepare_cached(
+                "UPDATE balances SET qty = ?4 WHERE location = ?1 AND sku = ?2 AND lot = ?3",
+            )?
+            .execute(params![location, sku, lot, now])?;
+        }
     }
     Ok(now)
 }

@@ -88,6 +88,8 @@ pub struct Store {
     fold: projector::Fold,
     /// When this connection last accepted a push.
     last_push: Option<std::time::Instant>,
+    /// Reference facts pushes looked up (server stores).
+    seen: server::Seen,
 }
 
 /// When an event's stock effect reaches the balances.
@@ -149,6 +151,7 @@ impl Store {
             balances: Balances::Now,
             fold: projector::Fold::default(),
             last_push: None,
+            seen: server::Seen::default(),
         };
         store.migrate()?;
         store.adopt_enrolled_terminal()?;
@@ -242,6 +245,8 @@ impl Store {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        // Whatever this writes may change what pushes looked up.
+        self.seen = server::Seen::default();
         let out = f(self).and_then(|v| {
             self.conn.execute_batch("COMMIT")?;
             Ok(v)

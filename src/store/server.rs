@@ -53,10 +53,15 @@ pub struct TerminalReport {
     pub revoked: bool,
 }
 
-/// What one push has looked up already: users, items (whether lot-tracked) and
-/// locations (their site), so a batch asks the store once per name.
+/// What pushes have looked up already: users, items (whether lot-tracked) and
+/// locations (their site), so the store is asked once per name. Pushes cannot change
+/// these (reference data comes only from the server), so the answers hold until this
+/// connection writes anything else (see `Store::transact`) or another connection
+/// commits (SQLite's `data_version` moves).
 #[derive(Default)]
-struct Seen {
+pub(super) struct Seen {
+    /// `PRAGMA data_version` when these answers were read.
+    version: i64,
     users: HashMap<String, Option<User>>,
     items: HashMap<String, Option<bool>>,
     locations: HashMap<String, Option<String>>,
@@ -304,8 +309,32 @@ impl Store {
         at: &str,
         appended: &mut Vec<(i64, usize)>,
     ) -> std::result::Result<Vec<PushResult>, PushError> {
-        let mut expected = self.expected_seq(&who.terminal)?;
-        let mut seen = Seen::default();
+        let expected = self.expected_seq(&who.terminal)?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(StoreError::from)?;
+        let mut seen = std::mem::take(&mut self.seen);
+        if seen.version != version {
+            seen = Seen {
+                version,
+                ..Seen::default()
+            };
+        }
+        let out = self.push_events(who, events, at, appended, &mut seen, expected);
+        self.seen = seen;
+        out
+    }
+
+    fn push_events(
+        &mut self,
+        who: &TerminalInfo,
+        events: &[WireEvent],
+        at: &str,
+        appended: &mut Vec<(i64, usize)>,
+        seen: &mut Seen,
+        mut expected: i64,
+    ) -> std::result::Result<Vec<PushResult>, PushError> {
         let mut results = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             if e.terminal != who.terminal {
@@ -344,7 +373,7 @@ impl Store {
                 });
             }
             expected += 1;
-            match self.validate(&who.site, e, &mut seen)? {
+            match self.validate(&who.site, e, seen)? {
                 Ok(()) => {
                     let gseq = append(
                         &self.conn,
