@@ -269,6 +269,7 @@ fn main() -> Res<()> {
         multi_codes.push(next_code()?);
     }
     let before = ServerPushTime::read(&state);
+    let commits_before = state.metrics().push_commits();
     let multi = multi(
         &server.base,
         multi_codes,
@@ -277,12 +278,13 @@ fn main() -> Res<()> {
         &mut rng,
     )?;
     let server_multi = ServerPushTime::read(&state).since(&before);
+    let multi_commits = state.metrics().push_commits() - commits_before;
     let multi_eps = multi.accepted as f64 / multi.secs;
     println!(
         "multi: {MULTI_TERMINALS} terminals pushed {} events ({} accepted) in {} pushes of \
          {MULTI_BATCH} in {:.3} s = {multi_eps:.0} events/s ({:.0} pushes/s); push latency \
          p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server store time per push (waiting for \
-         the store included) mean {:.2} ms",
+         the store included) mean {:.2} ms; {} store commits ({:.1} pushes per commit)",
         multi.sent,
         multi.accepted,
         multi.latency.n,
@@ -291,7 +293,9 @@ fn main() -> Res<()> {
         multi.latency.p50,
         multi.latency.p99,
         multi.latency.max,
-        server_multi.mean_ms()
+        server_multi.mean_ms(),
+        multi_commits,
+        multi.latency.n as f64 / multi_commits.max(1) as f64
     );
     println!(
         "multi: with {MULTI_TERMINALS} terminals each waiting for its answer, latency is about \

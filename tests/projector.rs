@@ -1268,3 +1268,64 @@ fn pushes_see_reference_changes_made_since_they_looked() -> TestResult {
     server.catch_up()?;
     ensure_checked(&server, "after the pushes")
 }
+
+// ---------------------------------------------------------------------------------------
+// Group commit
+
+/// Pushes committed together are each answered exactly as alone: one refused for a gap
+/// leaves nothing behind and does not disturb the others, the same push twice in one
+/// group is answered the same both times, and the journal holds each event once.
+#[test]
+fn pushes_committed_together_are_each_answered_as_alone() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut server = open_server(&path)?;
+    let (mut t1, mut t2, mut t3) = (Term::new("T1"), Term::new("T2"), Term::new("T3"));
+    let before = balances(&server)?;
+    let head = server.head()?;
+
+    let ok1 = t1.wire(&receipt_put_away("SKU-10001", 12, "A-01-01-2"));
+    let mut gap = t2.wire(&[mv("SKU-10002", "", "SUPPLIER", "DOCK-02", 3)]);
+    gap[0].seq += 1; // T2 skips its first sequence number
+    let ok3 = t3.wire(&receipt_put_away("SKU-10003", 6, "A-01-01-3"));
+    let pushes = [
+        (&t1.who, &ok1[..]),
+        (&t2.who, &gap[..]),
+        (&t3.who, &ok3[..]),
+        (&t1.who, &ok1[..]),
+    ];
+    let results = server.push_many(&pushes, Utc::now());
+    ensure!(results.len() == 4, "{} answers for 4 pushes", results.len());
+    let mut answers = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match (i, r) {
+            (1, Err(floorhand::store::PushError::Conflict { expected_seq, .. })) => {
+                ensure!(expected_seq == 1, "T2 told to send {expected_seq}, not 1")
+            }
+            (1, other) => return Err(format!("the push with a gap was answered {other:?}").into()),
+            (_, Ok(r)) => {
+                for a in &r {
+                    ensure!(matches!(a, PushResult::Accepted { .. }), "push {i}: {a:?}");
+                }
+                answers.push(r);
+            }
+            (_, Err(e)) => return Err(format!("push {i} failed: {e}").into()),
+        }
+    }
+    ensure!(
+        answers.first() == answers.get(2),
+        "the same push twice in one group was answered differently: {:?} vs {:?}",
+        answers.first(),
+        answers.get(2)
+    );
+    let appended = server.head()? - head;
+    ensure!(
+        appended == 4,
+        "{appended} journal rows for 4 accepted events"
+    );
+    server.catch_up()?;
+    let mut pushed = receipt_put_away("SKU-10001", 12, "A-01-01-2");
+    pushed.extend(receipt_put_away("SKU-10003", 6, "A-01-01-3"));
+    ensure_current(&server, &with_moves(&before, &pushed), "after the group")?;
+    ensure_checked(&server, "after the group")
+}

@@ -875,3 +875,99 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
     child.wait()?;
     served
 }
+
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(format!($($arg)+).into());
+        }
+    };
+}
+
+/// Many terminals pushing at once (their pushes committed together when they queue up):
+/// each terminal's events are all accepted, once, in its order; the global sequence is
+/// gapless over all of them; and a terminal that skips a number is refused alone.
+#[test]
+fn terminals_pushing_at_once_are_each_answered_in_order() -> TestResult {
+    const TERMINALS: usize = 12;
+    const BATCHES: i64 = 15;
+    const PER: i64 = 4;
+    let server = demo_server()?;
+    let tokens: Vec<(String, String)> = (1..=TERMINALS)
+        .map(|k| {
+            let name = format!("P{k:02}");
+            server.enroll(&name).map(|t| (name, t))
+        })
+        .collect::<TestResult<_>>()?;
+    let head = server.head()?;
+    let barrier = std::sync::Barrier::new(TERMINALS + 1);
+    let gseqs = std::thread::scope(|s| -> TestResult<Vec<i64>> {
+        let handles: Vec<_> = tokens
+            .iter()
+            .map(|(name, token)| {
+                let (server, barrier) = (&server, &barrier);
+                s.spawn(move || -> Result<Vec<i64>, String> {
+                    barrier.wait();
+                    let mut mine = Vec::new();
+                    for b in 0..BATCHES {
+                        let batch: Vec<WireEvent> = (1..=PER)
+                            .map(|i| {
+                                let seq = b * PER + i;
+                                wire(name, seq, "1001", received("SKU-10001", "DOCK-01", seq))
+                            })
+                            .collect();
+                        let a = server.push(token, &batch).map_err(|e| e.to_string())?;
+                        if a.status != 200 {
+                            return Err(format!("{name}: HTTP {} {}", a.status, a.body));
+                        }
+                        let results = a.json::<PushResponse>().map_err(|e| e.to_string())?.results;
+                        for (r, e) in results.iter().zip(&batch) {
+                            match r {
+                                PushResult::Accepted { seq, id, gseq }
+                                    if *seq == e.seq && *id == e.id =>
+                                {
+                                    mine.push(*gseq)
+                                }
+                                other => {
+                                    return Err(format!("{name}: {other:?} for seq {}", e.seq));
+                                }
+                            }
+                        }
+                    }
+                    // A gap now is refused, alone.
+                    let skip = wire(name, BATCHES * PER + 2, "1001", login("1001"));
+                    let a = server.push(token, &[skip]).map_err(|e| e.to_string())?;
+                    if a.status != 409 {
+                        return Err(format!("{name}: a gap answered {} {}", a.status, a.body));
+                    }
+                    Ok(mine)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let mut all = Vec::new();
+        for h in handles {
+            let mine = h.join().map_err(|_| "a pushing thread panicked")??;
+            ensure!(
+                mine.windows(2).all(|w| w[0] < w[1]),
+                "a terminal's events were not sequenced in its order: {mine:?}"
+            );
+            all.extend(mine);
+        }
+        Ok(all)
+    })?;
+    let mut sorted = gseqs.clone();
+    sorted.sort_unstable();
+    let expected: Vec<i64> = (head + 1..=head + (TERMINALS as i64) * BATCHES * PER).collect();
+    ensure!(
+        sorted == expected,
+        "global sequence numbers are not gapless from {head}"
+    );
+    ensure!(
+        server.head()? == head + (TERMINALS as i64) * BATCHES * PER,
+        "extra events in the journal"
+    );
+    let report = server.admin()?.check()?;
+    ensure!(report.ok, "check after the pushes: {report:?}");
+    Ok(())
+}

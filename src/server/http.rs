@@ -236,9 +236,7 @@ async fn push(
     }
     let terminal = who.terminal.clone();
     let started = Instant::now();
-    let out = state
-        .call(move |b| b.push(&who, &req.events, Utc::now()))
-        .await;
+    let out = state.push(who, req.events).await;
     state.metrics.push_took(started.elapsed());
     match out {
         Ok(results) => {

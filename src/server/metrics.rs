@@ -18,6 +18,8 @@ pub struct Metrics {
     accepted: AtomicU64,
     rejected: AtomicU64,
     conflicts: AtomicU64,
+    /// Store transactions that committed pushes (several pushes share one under load).
+    push_commits: AtomicU64,
     /// Pushes per latency bucket (not cumulative); the last one is above every bound.
     push_buckets: [AtomicU64; BUCKETS.len() + 1],
     push_nanos: AtomicU64,
@@ -36,6 +38,16 @@ impl Metrics {
         self.accepted.fetch_add(accepted, Ordering::Relaxed);
         self.rejected
             .fetch_add(results.len() as u64 - accepted, Ordering::Relaxed);
+    }
+
+    /// One store transaction committed pushes.
+    pub(super) fn push_commit(&self) {
+        self.push_commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Store transactions that committed pushes; fewer than pushes when they queue up.
+    pub fn push_commits(&self) -> u64 {
+        self.push_commits.load(Ordering::Relaxed)
     }
 
     pub(super) fn conflict(&self) {
@@ -108,6 +120,12 @@ impl Metrics {
             "floorhand_push_conflicts_total",
             "Pushes refused whole for a sequence gap or reuse (HTTP 409).",
             self.conflicts.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "floorhand_push_commits_total",
+            "Store transactions that committed pushes (pushes that queue up share one).",
+            self.push_commits(),
         );
         let name = "floorhand_push_seconds";
         let _ = writeln!(out, "# HELP {name} Time a push took in the store.");

@@ -115,6 +115,18 @@ pub trait Backend: Send + 'static {
         events: &[WireEvent],
         now: DateTime<Utc>,
     ) -> Result<Vec<PushResult>, BackendError>;
+    /// Several pushes, each answered as [`Backend::push`] would; a backend that can
+    /// commits them together (one sync to disk for all). The answers are in order.
+    fn push_many(
+        &mut self,
+        pushes: &[(&TerminalInfo, &[WireEvent])],
+        now: DateTime<Utc>,
+    ) -> Vec<Result<Vec<PushResult>, BackendError>> {
+        pushes
+            .iter()
+            .map(|(who, events)| self.push(who, events, now))
+            .collect()
+    }
     /// Events after `after` that the terminal's site sees, in global order.
     fn pull(
         &mut self,
@@ -164,12 +176,27 @@ async fn upkeep(state: AppState) {
     }
 }
 
+/// A push waiting for the store, and where its answer goes.
+struct PushJob {
+    who: TerminalInfo,
+    events: Vec<WireEvent>,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<PushResult>, BackendError>>,
+}
+
+/// A lock that a panic elsewhere did not make unusable (what it guards stays valid).
+fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Shared by every request: the backend, the wake-up for long polls, the metrics.
 #[derive(Clone)]
 pub struct AppState {
     backend: Arc<Mutex<dyn Backend>>,
     /// Notified after every push that committed, so waiting pulls look again.
     pushed: Arc<Notify>,
+    /// Pushes waiting for the store: whichever request gets the store first commits all
+    /// of them together (see [`AppState::push`]).
+    push_queue: Arc<Mutex<Vec<PushJob>>>,
     metrics: Arc<Metrics>,
     /// Turns `true` when the server shuts down, so long polls answer at once.
     stopping: watch::Receiver<bool>,
@@ -182,6 +209,7 @@ impl AppState {
         Self {
             backend: Arc::new(Mutex::new(backend)),
             pushed: Arc::new(Notify::new()),
+            push_queue: Arc::new(Mutex::new(Vec::new())),
             metrics: Arc::new(Metrics::default()),
             stopping,
             stop: Arc::new(stop),
@@ -190,6 +218,42 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Push a terminal's events. Pushes that arrive while the store is busy queue up,
+    /// and the first of them to get the store commits all that are queued by then in one
+    /// transaction (a group commit): under load, one sync to disk serves many terminals
+    /// instead of each waiting for its own.
+    async fn push(
+        &self,
+        who: TerminalInfo,
+        events: Vec<WireEvent>,
+    ) -> Result<Vec<PushResult>, BackendError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        lock(&self.push_queue).push(PushJob { who, events, reply });
+        let queue = Arc::clone(&self.push_queue);
+        let metrics = Arc::clone(&self.metrics);
+        self.call(move |b| {
+            let jobs = std::mem::take(&mut *lock(&queue));
+            if jobs.is_empty() {
+                // An earlier request committed this one with its own.
+                return Ok(());
+            }
+            metrics.push_commit();
+            let pushes: Vec<(&TerminalInfo, &[WireEvent])> =
+                jobs.iter().map(|j| (&j.who, &j.events[..])).collect();
+            let results = b.push_many(&pushes, Utc::now());
+            drop(pushes);
+            for (job, result) in jobs.into_iter().zip(results) {
+                // The request may have gone away (client closed); its answer is moot.
+                let _ = job.reply.send(result);
+            }
+            Ok(())
+        })
+        .await?;
+        answer.await.map_err(|_| {
+            BackendError::Internal("the push was lost before it was answered".into())
+        })?
     }
 
     /// Run `f` on the backend on tokio's blocking pool.

@@ -27,6 +27,17 @@ impl Backend for Store {
         Ok(Store::push(self, who, events, now)?)
     }
 
+    fn push_many(
+        &mut self,
+        pushes: &[(&TerminalInfo, &[WireEvent])],
+        now: DateTime<Utc>,
+    ) -> Vec<Result<Vec<PushResult>, BackendError>> {
+        Store::push_many(self, pushes, now)
+            .into_iter()
+            .map(|r| r.map_err(BackendError::from))
+            .collect()
+    }
+
     fn pull(
         &mut self,
         who: &TerminalInfo,

@@ -50,6 +50,27 @@ pub enum StoreError {
     CorruptJournal { ord: i64, reason: String },
     #[error("could not encode an event: {0}")]
     Encode(#[from] serde_json::Error),
+    /// Another request's failure, shared (a group commit that could not commit).
+    #[error("store error: {0}")]
+    Shared(String),
+}
+
+impl StoreError {
+    /// The same failure for another request: the kind is kept (busy, read-only, disk
+    /// full, refused), the rest carries the message.
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::TooNew { found, supported } => Self::TooNew {
+                found: *found,
+                supported: *supported,
+            },
+            Self::ReadOnly => Self::ReadOnly,
+            Self::DiskFull => Self::DiskFull,
+            Self::Busy => Self::Busy,
+            Self::Rejected(reason) => Self::Rejected(reason.clone()),
+            other => Self::Shared(other.to_string()),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -302,6 +302,65 @@ impl Store {
         out
     }
 
+    /// Several terminals' pushes in one durable commit (a group commit): each is
+    /// accepted or refused on its own, exactly as [`Store::push`] would, inside a
+    /// savepoint, and they share one transaction and one sync to disk. If the commit
+    /// fails, every push fails with it and nothing is written.
+    pub fn push_many(
+        &mut self,
+        pushes: &[(&TerminalInfo, &[WireEvent])],
+        now: DateTime<Utc>,
+    ) -> Vec<std::result::Result<Vec<PushResult>, PushError>> {
+        if let [(who, events)] = pushes {
+            return vec![self.push(who, events, now)];
+        }
+        let at = now_text(now);
+        self.last_push = Some(std::time::Instant::now());
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let fail_all = |e: &StoreError| {
+            pushes
+                .iter()
+                .map(|_| Err(PushError::Store(e.duplicate())))
+                .collect()
+        };
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            return fail_all(&StoreError::from(e));
+        }
+        let mut out = Vec::with_capacity(pushes.len());
+        let mut appended_all = Vec::with_capacity(pushes.len());
+        for (who, events) in pushes {
+            let mut appended = Vec::new();
+            let result = self
+                .conn
+                .execute_batch("SAVEPOINT push")
+                .map_err(|e| PushError::Store(e.into()))
+                .and_then(|()| self.push_in(who, events, &at, &mut appended));
+            let closed = match &result {
+                Ok(_) => self.conn.execute_batch("RELEASE push"),
+                Err(_) => self.conn.execute_batch("ROLLBACK TO push; RELEASE push"),
+            };
+            if let Err(e) = closed {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return fail_all(&StoreError::from(e));
+            }
+            if result.is_err() {
+                appended.clear();
+            }
+            out.push(result);
+            appended_all.push(appended);
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return fail_all(&StoreError::from(e));
+        }
+        for ((_, events), appended) in pushes.iter().zip(appended_all) {
+            self.fold_appended(appended.into_iter().map(|(ord, i)| (ord, &events[i].event)));
+        }
+        out
+    }
+
     fn push_in(
         &mut self,
         who: &TerminalInfo,
