@@ -99,13 +99,19 @@ impl Store {
 
     /// Own events the server has not answered yet, oldest first.
     pub fn pending(&self, limit: usize) -> Result<Vec<WireEvent>> {
+        self.pending_after(0, limit)
+    }
+
+    /// Own events after sequence number `after` the server has not answered yet (those
+    /// up to `after` are on their way), oldest first.
+    pub fn pending_after(&self, after: i64, limit: usize) -> Result<Vec<WireEvent>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT j.id, j.terminal, j.seq, j.user, j.at, j.payload FROM journal j
              WHERE j.terminal = ?1 AND j.seq > ?3
                AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)
              ORDER BY j.seq LIMIT ?2",
         )?;
-        let answered = self.answered()?;
+        let answered = self.answered()?.max(after);
         let rows = stmt.query_map(params![self.terminal, limit as i64, answered], |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -5,7 +5,7 @@
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
     EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
-    Snapshot,
+    PushResult, Snapshot, WireEvent,
 };
 use crate::store::{Enrolment, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
@@ -76,10 +76,12 @@ pub struct Round {
 pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
     let mut done = Round::default();
     store.use_sync_memory()?;
+    // The next batch itself, not a count of the whole outbox: counting a long backlog
+    // before every batch would cost more than sending it.
+    let mut batch = store.pending(MAX_BATCH)?;
+    // The last batch sent and its answers, not yet recorded in the store.
+    let mut answered: Option<Vec<PushResult>> = None;
     loop {
-        // The next batch itself, not a count of the whole outbox: counting a long backlog
-        // before every batch would cost more than sending it.
-        let mut batch = store.pending(MAX_BATCH)?;
         let facts = Facts {
             enrolled: store.enrolment()?.is_some(),
             bootstrapped: store.is_bootstrapped()? || store.cursor()? > 0,
@@ -91,11 +93,34 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                 let snapshot = transport.snapshot()?;
                 store.bootstrap(&snapshot)?;
                 done.bootstrapped = true;
+                batch = store.pending(MAX_BATCH)?;
             }
             Step::Push(n) => {
                 batch.truncate(n);
                 let request = PushRequest { events: batch };
-                let response = match transport.push(&request) {
+                let sent_up_to = request.events.last().map_or(0, |e| e.seq);
+                // While the server works on this batch, the store records the answers to
+                // the one before and reads the next (the next is sent only once this one
+                // is answered, so the server sees every terminal's events in order).
+                let (response, local) = std::thread::scope(|s| {
+                    let local = s.spawn(|| -> Result<Vec<WireEvent>, StoreError> {
+                        if let Some(results) = answered.take() {
+                            store.record_push_results(&results)?;
+                        }
+                        store.pending_after(sent_up_to, MAX_BATCH)
+                    });
+                    let response = transport.push(&request);
+                    (response, local.join())
+                });
+                let next = match local {
+                    Ok(next) => next?,
+                    Err(_) => {
+                        return Err(SyncError::Store(StoreError::Rejected(
+                            "reading the outbox failed unexpectedly".into(),
+                        )));
+                    }
+                };
+                let response = match response {
                     Err(TransportError::Conflict(body)) => {
                         return Err(match plan::conflict(&request.events, body.expected_seq) {
                             Conflict::Reenroll => SyncError::Reenroll,
@@ -107,16 +132,20 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                     other => other?,
                 };
                 plan::check_results(&request.events, &response.results)?;
-                store.record_push_results(&response.results)?;
                 done.pushed += response.results.len();
                 done.rejected += response
                     .results
                     .iter()
-                    .filter(|r| matches!(r, super::wire::PushResult::Rejected { .. }))
+                    .filter(|r| matches!(r, PushResult::Rejected { .. }))
                     .count();
+                answered = Some(response.results);
+                batch = next;
             }
             Step::Pull => break,
         }
+    }
+    if let Some(results) = answered.take() {
+        store.record_push_results(&results)?;
     }
     loop {
         let cursor = store.cursor()?;
