@@ -4,8 +4,8 @@
 
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
-    PushResult, Snapshot, WireEvent,
+    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, PullResponse, PushRequest,
+    PushResponse, PushResult, Snapshot, WireEvent,
 };
 use crate::store::{Enrolment, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
@@ -147,18 +147,71 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     if let Some(results) = answered.take() {
         store.record_push_results(&results)?;
     }
+    // Pull in groups of pages, each group applied in one transaction (a big backlog
+    // rewrites far fewer pages of the balance tree that way); the next group is fetched
+    // while the store applies the last one.
+    let mut cursor = store.cursor()?;
+    let mut group: Vec<Ordered> = Vec::new();
+    let mut at_head = false;
     loop {
-        let cursor = store.cursor()?;
-        let page = transport.pull(cursor, PULL_PAGE, 0)?;
-        let last = page.events.last().map(|e| e.gseq);
-        done.pulled += store.apply_pulled(&page.events)?;
-        match last {
-            Some(g) if g < page.head => continue,
+        let to_apply = std::mem::take(&mut group);
+        let (fetched, applied) = std::thread::scope(|s| {
+            let apply = s.spawn(|| store.apply_pulled(&to_apply));
+            let fetched = if at_head {
+                Ok(None)
+            } else {
+                fetch_group(transport, &mut cursor).map(Some)
+            };
+            (fetched, apply.join())
+        });
+        done.pulled += match applied {
+            Ok(n) => n?,
+            Err(_) => {
+                return Err(SyncError::Store(StoreError::Rejected(
+                    "applying pulled events failed unexpectedly".into(),
+                )));
+            }
+        };
+        match fetched? {
+            Some((events, reached)) if !events.is_empty() => {
+                group = events;
+                at_head = reached;
+            }
             _ => break,
         }
     }
     store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
     Ok(done)
+}
+
+/// Events applied in one transaction while catching up.
+pub const PULL_GROUP: usize = 20_000;
+
+/// Pages after `cursor` until the group is full or the head is reached; moves `cursor`
+/// past them. Returns the events and whether the head was reached.
+fn fetch_group(
+    transport: &mut dyn Transport,
+    cursor: &mut i64,
+) -> Result<(Vec<Ordered>, bool), SyncError> {
+    let mut group = Vec::new();
+    loop {
+        let page = transport.pull(*cursor, PULL_PAGE, 0)?;
+        let last = page.events.last().map(|e| e.gseq);
+        group.extend(page.events);
+        match last {
+            Some(g) if g < page.head => {
+                *cursor = g;
+                if group.len() >= PULL_GROUP {
+                    return Ok((group, false));
+                }
+            }
+            Some(g) => {
+                *cursor = g;
+                return Ok((group, true));
+            }
+            None => return Ok((group, true)),
+        }
+    }
 }
 
 /// The HTTP transport (blocking, `ureq`).
