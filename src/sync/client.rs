@@ -425,3 +425,100 @@ fn work(mut store: Store, enrolment: Enrolment, status: &Mutex<Status>, wake: &R
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Event;
+
+    /// A server that holds `head` events (every gseq 1..=head) and answers pulls in pages.
+    struct Pages {
+        head: i64,
+        asked: Vec<i64>,
+    }
+
+    impl Transport for Pages {
+        fn push(&mut self, _: &PushRequest) -> Result<PushResponse, TransportError> {
+            Err(TransportError::Offline("pull only".into()))
+        }
+
+        fn pull(
+            &mut self,
+            after: i64,
+            limit: usize,
+            _: u64,
+        ) -> Result<PullResponse, TransportError> {
+            self.asked.push(after);
+            let end = (after + i64::try_from(limit).unwrap_or(i64::MAX)).min(self.head);
+            let events = (after + 1..=end)
+                .map(|gseq| Ordered {
+                    gseq,
+                    event: WireEvent {
+                        id: format!("e{gseq}"),
+                        terminal: "T9".into(),
+                        seq: gseq,
+                        user: "1001".into(),
+                        at: String::new(),
+                        event: Event::LoggedOut {
+                            badge: "1001".into(),
+                            idle: false,
+                        },
+                    },
+                })
+                .collect();
+            Ok(PullResponse {
+                events,
+                head: self.head,
+            })
+        }
+
+        fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+            Err(TransportError::Offline("pull only".into()))
+        }
+    }
+
+    fn gseqs(events: &[Ordered]) -> Vec<i64> {
+        events.iter().map(|e| e.gseq).collect()
+    }
+
+    #[test]
+    fn groups_are_whole_pages_up_to_the_group_size_and_end_at_the_head() -> Result<(), SyncError> {
+        let head = i64::try_from(PULL_GROUP * 2 + PULL_PAGE / 2).unwrap_or(i64::MAX);
+        let mut server = Pages {
+            head,
+            asked: Vec::new(),
+        };
+        let mut cursor = 0;
+        let mut seen = Vec::new();
+        let mut groups = Vec::new();
+        loop {
+            let (events, reached) = fetch_group(&mut server, &mut cursor)?;
+            groups.push((events.len(), reached));
+            seen.extend(gseqs(&events));
+            if reached {
+                break;
+            }
+        }
+        assert_eq!(
+            groups,
+            vec![
+                (PULL_GROUP, false),
+                (PULL_GROUP, false),
+                (PULL_PAGE / 2, true)
+            ]
+        );
+        assert_eq!(
+            seen,
+            (1..=head).collect::<Vec<_>>(),
+            "every event once, in order"
+        );
+        assert_eq!(cursor, head);
+        // Each page asked after the last one received.
+        let pages = PULL_GROUP / PULL_PAGE;
+        assert_eq!(server.asked.len(), 2 * pages + 1);
+        // At the head, a further group is empty and says so.
+        let (events, reached) = fetch_group(&mut server, &mut cursor)?;
+        assert!(events.is_empty() && reached);
+        Ok(())
+    }
+}
