@@ -119,6 +119,8 @@ impl Store {
     fn init(conn: Connection, terminal: &str, read_only: bool) -> Result<Self> {
         // Long enough for the sync worker and the floor screens to take turns under load.
         conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        // Room for every statement of a receiving scan, so none is compiled again.
+        conn.set_prepared_statement_cache_capacity(64);
         if !read_only {
             // WAL for concurrent readers; FULL so a confirmed scan survives power loss.
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -211,9 +213,9 @@ impl Store {
             // Left open by an earlier failure that could not roll back.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let out = f(self).and_then(|v| {
-            self.conn.execute_batch("COMMIT")?;
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
             Ok(v)
         });
         if out.is_err() && !self.conn.is_autocommit() {
@@ -257,11 +259,9 @@ fn record_in(
     at: DateTime<Utc>,
     events: &[Event],
 ) -> Result<Vec<Recorded>> {
-    let mut seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1",
-        [terminal],
-        |r| r.get(0),
-    )?;
+    let mut seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1")?
+        .query_row([terminal], |r| r.get(0))?;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut out = Vec::with_capacity(events.len());
     for event in events {
