@@ -17,7 +17,7 @@ pub use check::{CheckItem, CheckReport};
 pub use commands::{LoginOutcome, Move, NewUser};
 pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
-pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive};
+pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
 pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport};
 pub use sync::{Enrolment, RejectedEvent};
 
