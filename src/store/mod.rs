@@ -171,6 +171,24 @@ impl Store {
         Ok(())
     }
 
+    /// Leave checkpoints to [`Store::checkpoint`] at quiet moments: a commit checkpoints
+    /// (SQLite's fallback) only once the WAL holds `pages` pages instead of 1,000.
+    pub fn defer_checkpoints(&self, pages: u32) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copy the WAL into the database file without waiting for any reader or writer
+    /// (a PASSIVE checkpoint), so later commits reuse the WAL from its start. Cheap when
+    /// there is nothing to copy.
+    pub fn checkpoint(&self) -> Result<()> {
+        if !self.read_only {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
     pub fn terminal(&self) -> &str {
         &self.terminal
     }
