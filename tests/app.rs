@@ -151,3 +151,42 @@ fn quit_logs_out_first() -> TestResult {
     assert_eq!(last_event(&app)?.0, "logged_out");
     Ok(())
 }
+
+/// Checkpoints wait for an idle moment of the app loop: commits do not checkpoint the WAL
+/// (it grows), and after an idle tick the next commits reuse it from its start.
+#[test]
+fn the_wal_is_checkpointed_when_idle_not_on_a_commit() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("floorhand.db");
+    let mut store = Store::open(&path, "T01")?;
+    floorhand::demo::load(&mut store)?;
+    // Closing the last connection checkpoints and removes the WAL: start from none.
+    drop(store);
+    let mut app = App::new(Store::open(&path, "T01")?, Config::default(), t0());
+    let wal = dir.path().join("floorhand.db-wal");
+    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // A login and a logout are two commits, like two scans.
+    let sessions = |app: &mut App, n: usize| {
+        for _ in 0..n {
+            login(app, "1003", "3333");
+            key(app, KeyCode::F(9));
+        }
+    };
+    sessions(&mut app, 4);
+    let first = size();
+    sessions(&mut app, 4);
+    let grown = size();
+    assert!(
+        grown > first,
+        "no checkpoint on a commit: the WAL grows ({first} -> {grown})"
+    );
+    app.idle();
+    sessions(&mut app, 4);
+    assert_eq!(
+        size(),
+        grown,
+        "after an idle tick the WAL is reused from its start"
+    );
+    assert!(matches!(app.screen(), Screen::Login(_)));
+    Ok(())
+}

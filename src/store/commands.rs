@@ -1,6 +1,7 @@
 //! Commands: validate a request against the rules and the current state, then record the
 //! events it causes. A refused request writes nothing and says why.
 
+use super::queries::ItemRules;
 use super::{Balances, Recorded, Result, Store, StoreError};
 use crate::domain::{
     Event, Item, Location, LocationKind, LoginFailure, MAX_MOVE_QTY, MoveReason, Role, User, auth,
@@ -45,17 +46,27 @@ pub enum LoginOutcome {
 impl Store {
     /// Check a movement against the rules and the stock, and the events it causes.
     pub fn plan_move(&self, m: &Move) -> Result<Vec<Event>> {
-        if m.qty <= 0 || m.qty > MAX_MOVE_QTY {
-            return Err(reject(format!(
-                "quantity {} is out of range: enter 1 to {MAX_MOVE_QTY}",
-                m.qty
-            )));
-        }
+        check_qty(m)?;
         let item = self
-            .item(&m.sku)?
+            .item_rules(&m.sku)?
             .ok_or_else(|| reject(format!("not found: {}", m.sku)))?;
         let from = self.existing_location(&m.from)?;
         let to = self.existing_location(&m.to)?;
+        self.plan_move_with(m, &item, &from, &to, None)
+    }
+
+    /// [`Store::plan_move`] with the item and both locations already read (by a caller
+    /// that checked them for rules of its own), and whether the lot is known when the
+    /// caller read that too. The same checks in the same order; `check_qty` and the
+    /// existence of the item and locations are the caller's.
+    pub(super) fn plan_move_with(
+        &self,
+        m: &Move,
+        item: &ItemRules,
+        from: &Location,
+        to: &Location,
+        lot_known: Option<bool>,
+    ) -> Result<Vec<Event>> {
         if from.code == to.code {
             return Err(reject(format!("from and to are both {}", from.code)));
         }
@@ -67,7 +78,11 @@ impl Store {
                     item.sku
                 )));
             }
-            if self.lot(&item.sku, &m.lot)?.is_none() {
+            let known = match lot_known {
+                Some(known) => known,
+                None => self.lot(&item.sku, &m.lot)?.is_some(),
+            };
+            if !known {
                 if item.expiry_tracked && m.expiry.is_none() {
                     return Err(reject(format!(
                         "{} lot {} is new: key its expiry date",
@@ -106,10 +121,10 @@ impl Store {
             }
         }
         events.push(Event::StockMoved {
-            sku: item.sku,
+            sku: item.sku.clone(),
             lot: m.lot.clone(),
-            from: from.code,
-            to: to.code,
+            from: from.code.clone(),
+            to: to.code.clone(),
             qty: m.qty,
             reason: m.reason,
             receipt: None,
@@ -122,7 +137,7 @@ impl Store {
         self.move_batch(user, std::slice::from_ref(m))
     }
 
-    fn existing_location(&self, code: &str) -> Result<Location> {
+    pub(super) fn existing_location(&self, code: &str) -> Result<Location> {
         self.location(code)?
             .ok_or_else(|| reject(format!("not found: {code}")))
     }
@@ -342,6 +357,17 @@ pub struct NewUser {
 
 fn reject(msg: String) -> StoreError {
     StoreError::Rejected(msg)
+}
+
+/// The first rule of every movement: a quantity in range.
+pub(super) fn check_qty(m: &Move) -> Result<()> {
+    if m.qty <= 0 || m.qty > MAX_MOVE_QTY {
+        return Err(reject(format!(
+            "quantity {} is out of range: enter 1 to {MAX_MOVE_QTY}",
+            m.qty
+        )));
+    }
+    Ok(())
 }
 
 fn round_up(d: Duration) -> Duration {

@@ -237,4 +237,9 @@ CREATE TABLE rmas (
     PRIMARY KEY (rma, line)
 ) STRICT;
 "#,
+    // 4: the first location of a role at a site (the dock, quarantine and supplier of
+    // every receiving scan) by index instead of a scan of all locations.
+    r#"
+CREATE INDEX locations_by_role ON locations (site, role, code);
+"#,
 ];

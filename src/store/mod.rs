@@ -18,7 +18,7 @@ pub use check::{CheckItem, CheckReport};
 pub use commands::{LoginOutcome, Move, NewUser};
 pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
-pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive};
+pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
 pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport};
 pub use sync::{Enrolment, RejectedEvent};
 
@@ -159,6 +159,8 @@ impl Store {
     fn init(conn: Connection, terminal: &str, read_only: bool) -> Result<Self> {
         // Long enough for the sync worker and the floor screens to take turns under load.
         conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        // Room for every statement of a receiving scan, so none is compiled again.
+        conn.set_prepared_statement_cache_capacity(64);
         if !read_only {
             // WAL for concurrent readers; FULL so a confirmed scan survives power loss.
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -223,6 +225,24 @@ impl Store {
         Ok(())
     }
 
+    /// Leave checkpoints to [`Store::checkpoint`] at quiet moments: a commit checkpoints
+    /// (SQLite's fallback) only once the WAL holds `pages` pages instead of 1,000.
+    pub fn defer_checkpoints(&self, pages: u32) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
+    /// Copy the WAL into the database file without waiting for any reader or writer
+    /// (a PASSIVE checkpoint), so later commits reuse the WAL from its start. Cheap when
+    /// there is nothing to copy.
+    pub fn checkpoint(&self) -> Result<()> {
+        if !self.read_only {
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
     pub fn terminal(&self) -> &str {
         &self.terminal
     }
@@ -265,11 +285,11 @@ impl Store {
             // Left open by an earlier failure that could not roll back.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         // Whatever this writes may change what pushes looked up.
         self.seen = server::Seen::default();
         let out = f(self).and_then(|v| {
-            self.conn.execute_batch("COMMIT")?;
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
             Ok(v)
         });
         if out.is_err() && !self.conn.is_autocommit() {
@@ -314,11 +334,9 @@ fn record_in(
     at: DateTime<Utc>,
     events: &[Event],
 ) -> Result<Vec<Recorded>> {
-    let mut seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1",
-        [terminal],
-        |r| r.get(0),
-    )?;
+    let mut seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1")?
+        .query_row([terminal], |r| r.get(0))?;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut out = Vec::with_capacity(events.len());
     for event in events {

@@ -60,7 +60,33 @@ pub enum Found {
     Nothing,
 }
 
+/// What the rules of a movement need to know of an item (no GTINs, no description).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ItemRules {
+    pub sku: String,
+    pub base_unit: String,
+    pub lot_tracked: bool,
+    pub expiry_tracked: bool,
+}
+
 impl Store {
+    pub(super) fn item_rules(&self, sku: &str) -> Result<Option<ItemRules>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT sku, base_unit, lot_tracked, expiry_tracked FROM items WHERE sku = ?1",
+            )?
+            .query_row([sku], |r| {
+                Ok(ItemRules {
+                    sku: r.get(0)?,
+                    base_unit: r.get(1)?,
+                    lot_tracked: r.get(2)?,
+                    expiry_tracked: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
     pub fn item(&self, sku: &str) -> Result<Option<Item>> {
         let Some(mut item) = self
             .conn
@@ -112,6 +138,22 @@ impl Store {
                  FROM locations WHERE code = ?1",
             )?
             .query_row([code], location_from_row)
+            .optional()?)
+    }
+
+    /// The first location of a role at a site, by code.
+    pub(super) fn first_location(
+        &self,
+        site: &str,
+        role: LocationRole,
+    ) -> Result<Option<Location>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT code, site, zone, kind, role, pick_seq, check_digits, capacity
+                 FROM locations WHERE site = ?1 AND role = ?2 ORDER BY code LIMIT 1",
+            )?
+            .query_row([site, role.as_str()], location_from_row)
             .optional()?)
     }
 

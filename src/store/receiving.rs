@@ -75,6 +75,13 @@ pub(super) fn discrepancy_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Di
 
 pub(super) const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note, d.raised_by, d.raised_at";
 
+/// A received scan as recorded, and its PO as the same transaction left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub recorded: Vec<Recorded>,
+    pub po: PoState,
+}
+
 /// One received scan, as the receiving flow confirms it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receive {
@@ -272,7 +279,24 @@ impl Store {
     /// receipt and delivery note. Over-receipts beyond the tolerance and expired lots need
     /// a supervisor's approval, except over-receipts parked in quarantine. An item that
     /// is not on the PO is raised as an unexpected discrepancy.
-    pub fn receive(&mut self, user: &str, r: &Receive) -> Result<Vec<Recorded>> {
+    ///
+    /// Everything is checked inside the transaction that records it, so no other writer
+    /// can change the line or the lot between the check and the write; the PO comes back
+    /// as that transaction left it, for the screen.
+    pub fn receive(&mut self, user: &str, r: &Receive) -> Result<Received> {
+        let now = Utc::now();
+        self.transact(|s| {
+            let (events, receipt) = s.plan_receive(r)?;
+            let recorded = super::record_in(&s.conn, s.balances, &s.terminal, user, now, &events)?;
+            let po = s
+                .purchase_order(&receipt.po)?
+                .ok_or_else(|| reject(format!("not found: {}", receipt.po)))?;
+            Ok(Received { recorded, po })
+        })
+    }
+
+    /// The rules of [`Store::receive`] and the events it records.
+    fn plan_receive(&self, r: &Receive) -> Result<(Vec<Event>, OpenReceipt)> {
         let receipt = self.receipt(&r.receipt)?;
         let to = self
             .location(&r.to)?
@@ -287,30 +311,26 @@ impl Store {
             return Err(reject("damaged goods go to quarantine"));
         }
         if r.line > 0 {
-            let po = self
-                .purchase_order(&receipt.po)?
-                .ok_or_else(|| reject(format!("not found: {}", receipt.po)))?;
-            let line = po
-                .lines
-                .iter()
-                .find(|l| l.line == r.line && l.sku == r.sku)
-                .ok_or_else(|| reject(format!("{} is not line {} of {}", r.sku, r.line, po.po)))?;
-            let after = line.received + line.damaged + r.qty;
+            let (ordered, received, damaged) =
+                self.po_line(&receipt.po, r.line, &r.sku)?.ok_or_else(|| {
+                    reject(format!(
+                        "{} is not line {} of {}",
+                        r.sku, r.line, receipt.po
+                    ))
+                })?;
+            let after = received + damaged + r.qty;
             // Good goods sent to quarantine are a parked over-receipt: a supervisor decides
             // at the discrepancy. Damaged goods over the order still need one now.
             let parked = to.role == LocationRole::Quarantine && !r.damaged;
-            if after > over_limit(line.ordered, r.tolerance_pct)
-                && r.approved_by.is_none()
-                && !parked
-            {
+            if after > over_limit(ordered, r.tolerance_pct) && r.approved_by.is_none() && !parked {
                 return Err(reject(format!(
-                    "over-receipt: {after} of {} ordered needs a supervisor",
-                    line.ordered
+                    "over-receipt: {after} of {ordered} ordered needs a supervisor"
                 )));
             }
         }
         // A known lot keeps the expiry it was first received with, whatever a label says.
-        let expiry = match self.lot(&r.sku, &r.lot)? {
+        let known = self.lot(&r.sku, &r.lot)?;
+        let expiry = match &known {
             Some(known) => known.expiry,
             None => r.expiry,
         };
@@ -319,8 +339,23 @@ impl Store {
             return Err(reject("the lot has expired: a supervisor must approve it"));
         }
         let supplier = self
-            .default_location(&to.site, LocationRole::Supplier)?
+            .first_location(&to.site, LocationRole::Supplier)?
             .ok_or_else(|| reject(format!("site {} has no supplier location", to.site)))?;
+        let m = super::Move {
+            sku: r.sku.clone(),
+            lot: r.lot.clone(),
+            expiry: r.expiry,
+            from: supplier.code.clone(),
+            to: to.code.clone(),
+            qty: r.qty,
+            reason: MoveReason::Receipt,
+        };
+        // The movement's own rules, on the facts read above.
+        super::commands::check_qty(&m)?;
+        let item = self
+            .item_rules(&m.sku)?
+            .ok_or_else(|| reject(format!("not found: {}", m.sku)))?;
+        let mut events = self.plan_move_with(&m, &item, &supplier, &to, Some(known.is_some()))?;
         let reference = ReceiptRef {
             receipt: receipt.receipt.clone(),
             po: receipt.po.clone(),
@@ -330,54 +365,57 @@ impl Store {
             approved_by: r.approved_by.clone(),
             sscc: r.sscc.clone(),
         };
-        let m = super::Move {
-            sku: r.sku.clone(),
-            lot: r.lot.clone(),
-            expiry: r.expiry,
-            from: supplier,
-            to: to.code.clone(),
-            qty: r.qty,
-            reason: MoveReason::Receipt,
-        };
-        let now = Utc::now();
-        let unexpected = (r.line == 0).then(|| Event::DiscrepancyRaised {
-            id: Uuid::now_v7().to_string(),
-            discrepancy: DiscrepancyKind::Unexpected,
-            receipt: Some(receipt.receipt.clone()),
-            po: Some(receipt.po.clone()),
-            line: None,
-            sku: r.sku.clone(),
-            lot: r.lot.clone(),
-            qty: r.qty,
-            note: format!("not on {}; received to {}", receipt.po, to.code),
-        });
-        // An expired lot let in by a supervisor stays on record for the approvals screen.
-        let expired_lot = expired.then(|| Event::DiscrepancyRaised {
-            id: Uuid::now_v7().to_string(),
-            discrepancy: DiscrepancyKind::ExpiredLot,
-            receipt: Some(receipt.receipt.clone()),
-            po: Some(receipt.po.clone()),
-            line: Some(r.line),
-            sku: r.sku.clone(),
-            lot: r.lot.clone(),
-            qty: r.qty,
-            note: format!(
-                "expired {}; approved by {}",
-                expiry.map(|d| d.to_string()).unwrap_or_default(),
-                r.approved_by.as_deref().unwrap_or("")
-            ),
-        });
-        self.transact(|s| {
-            let mut events = s.plan_move(&m)?;
-            for e in &mut events {
-                if let Event::StockMoved { receipt, .. } = e {
-                    *receipt = Some(reference.clone());
-                }
+        for e in &mut events {
+            if let Event::StockMoved { receipt, .. } = e {
+                *receipt = Some(reference.clone());
             }
-            events.extend(unexpected);
-            events.extend(expired_lot);
-            super::record_in(&s.conn, s.balances, &s.terminal, user, now, &events)
-        })
+        }
+        if r.line == 0 {
+            events.push(Event::DiscrepancyRaised {
+                id: Uuid::now_v7().to_string(),
+                discrepancy: DiscrepancyKind::Unexpected,
+                receipt: Some(receipt.receipt.clone()),
+                po: Some(receipt.po.clone()),
+                line: None,
+                sku: r.sku.clone(),
+                lot: r.lot.clone(),
+                qty: r.qty,
+                note: format!("not on {}; received to {}", receipt.po, to.code),
+            });
+        }
+        // An expired lot let in by a supervisor stays on record for the approvals screen.
+        if expired {
+            events.push(Event::DiscrepancyRaised {
+                id: Uuid::now_v7().to_string(),
+                discrepancy: DiscrepancyKind::ExpiredLot,
+                receipt: Some(receipt.receipt.clone()),
+                po: Some(receipt.po.clone()),
+                line: Some(r.line),
+                sku: r.sku.clone(),
+                lot: r.lot.clone(),
+                qty: r.qty,
+                note: format!(
+                    "expired {}; approved by {}",
+                    expiry.map(|d| d.to_string()).unwrap_or_default(),
+                    r.approved_by.as_deref().unwrap_or("")
+                ),
+            });
+        }
+        Ok((events, receipt))
+    }
+
+    /// Ordered, received and damaged of one PO line, if it is that item's.
+    fn po_line(&self, po: &str, line: i64, sku: &str) -> Result<Option<(i64, i64, i64)>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT ordered, received, damaged FROM po_lines
+                 WHERE po = ?1 AND line = ?2 AND sku = ?3",
+            )?
+            .query_row(params![po, line, sku], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?)
     }
 
     /// The lines of a receipt as the closing summary shows them: every PO line, and the

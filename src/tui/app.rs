@@ -98,8 +98,17 @@ pub struct App {
     sync: Option<crate::sync::client::Worker>,
 }
 
+/// WAL pages after which a commit checkpoints by itself, when the app had no idle moment
+/// to do it (keys without a pause of [`super::TICK`]): 32 MB at 4 KB a page, some 600
+/// receiving scans.
+pub const CHECKPOINT_FALLBACK_PAGES: u32 = 8_192;
+
 impl App {
     pub fn new(store: Store, config: Config, now: DateTime<Utc>) -> Self {
+        // Checkpoints happen in idle moments (see `idle`), not on the commit of a scan.
+        if let Err(e) = store.defer_checkpoints(CHECKPOINT_FALLBACK_PAGES) {
+            tracing::warn!("could not defer checkpoints: {e}");
+        }
         let demo_logins = if demo::is_demo(&store) {
             demo::logins()
         } else {
@@ -186,6 +195,14 @@ impl App {
                 true,
                 Notice::info(format!("logged out after {mins} min idle")),
             );
+        }
+    }
+
+    /// A quiet moment of the app loop (no key for a tick): copy the WAL into the
+    /// database now, so that no scan pays for the checkpoint.
+    pub fn idle(&mut self) {
+        if let Err(e) = self.store.checkpoint() {
+            tracing::warn!("checkpoint: {e}");
         }
     }
 

@@ -145,13 +145,9 @@ pub fn receiving(
                     tolerance_pct: config.receiving.over_tolerance_pct,
                     today,
                 };
-                store.receive(&user.badge, &r).map_err(err)?;
+                let received = store.receive(&user.badge, &r).map_err(err)?;
                 tracing::info!(receipt, sku = %r.sku, qty = r.qty, to = %r.to, "received");
-                let po = store.receipt(&receipt).map_err(err)?.po;
-                store
-                    .purchase_order(&po)
-                    .map_err(err)?
-                    .ok_or_else(|| format!("not found: {po}"))
+                Ok(received.po)
             };
             Answer::Received(answer())
         }

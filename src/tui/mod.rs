@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::Duration;
 
 /// How often the clock and the idle timer advance without a key press.
-const TICK: Duration = Duration::from_millis(500);
+pub(crate) const TICK: Duration = Duration::from_millis(500);
 
 /// Keys handled between two frames at most, so the screen keeps up with a flood.
 const MAX_BURST: usize = 512;
@@ -44,6 +44,8 @@ pub fn run(mut app: App) -> std::io::Result<()> {
                     app.on_event(&event::read()?);
                     burst += 1;
                 }
+            } else {
+                app.idle();
             }
         }
     })

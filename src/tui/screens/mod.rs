@@ -197,6 +197,15 @@ fn sync_text(status: Option<&crate::sync::client::Status>, wide: bool, app: &App
     t
 }
 
+/// Left-aligned lines from the top of `area`, each cut at its right edge: what a plain
+/// `Paragraph` draws, without its grapheme-by-grapheme line composer (a screen of PO lines
+/// took twice as long through it). Control characters are left out, as `Buffer` does.
+pub(crate) fn render_lines(lines: &[Line], area: Rect, buf: &mut Buffer) {
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        buf.set_line(area.x, y, line, area.width);
+    }
+}
+
 /// `text` cut to `width` characters, with an ellipsis when something was cut.
 pub(crate) fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -210,21 +219,23 @@ pub(crate) fn truncate(text: &str, width: usize) -> String {
 /// Fixed-width columns: text cut or padded to each width; right-aligned cells (numbers)
 /// are never cut, since a cut number reads as another number.
 pub(crate) fn columns(cells: &[(&str, usize, bool)]) -> String {
-    let mut out = String::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(cells.iter().map(|c| c.1 + 1).sum());
     for (i, (text, width, right)) in cells.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
-        let cut: String = if *right {
-            text.to_string()
+        // Writing to a String cannot fail.
+        let _ = if *right {
+            write!(out, "{text:>width$}")
         } else {
-            text.chars().take(*width).collect()
+            let cut = match text.char_indices().nth(*width) {
+                Some((end, _)) => text.get(..end).unwrap_or(text),
+                None => text,
+            };
+            write!(out, "{cut:<width$}")
         };
-        if *right {
-            out.push_str(&format!("{cut:>width$}"));
-        } else {
-            out.push_str(&format!("{cut:<width$}"));
-        }
     }
-    out.trim_end().to_string()
+    out.truncate(out.trim_end().len());
+    out
 }

@@ -5,7 +5,6 @@ use crate::tui::theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Widget};
 
 pub(super) fn field_label(f: &ReceivingFlow) -> &'static str {
     match &f.step {
@@ -280,7 +279,7 @@ pub(super) fn render(f: &ReceivingFlow, wide: bool, area: Rect, buf: &mut Buffer
             "Enter next  Esc back  F1 help"
         }
     };
-    Paragraph::new(lines).render(area, buf);
+    super::render_lines(&lines, area, buf);
     hint
 }
 
