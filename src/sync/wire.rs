@@ -52,11 +52,12 @@ pub struct PushResponse {
     pub results: Vec<PushResult>,
 }
 
-/// An accepted event with its place in the server's order.
+/// An accepted event with its place in the server's order: `{"gseq": .., "event":
+/// {..}}`. (Nested rather than flattened: serde reads a flattened struct through a
+/// buffer of every field, which cost a tenth of a pull.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ordered {
     pub gseq: i64,
-    #[serde(flatten)]
     pub event: WireEvent,
 }
 
