@@ -809,6 +809,34 @@ fn a_pull_to_the_head_folds_first_and_carries_the_exception() -> TestResult {
     Ok(())
 }
 
+/// A pull to the head writes the fold only when it owes an exception: after ordinary
+/// movements the balances wait for a pause in the pushes, and the pull answers all the
+/// same.
+#[test]
+fn a_pull_to_the_head_leaves_an_ordinary_fold_for_later() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let who3 = Term::new("T3").who;
+    let mut t1 = Term::new("T1");
+    let before = balances(&s)?;
+    let (mark_before, head_before) = (mark(&s)?, s.head()?);
+    let moves = receipt_put_away("SKU-10001", 12, "A-01-01-2");
+    t1.push(&mut s, &moves)?;
+    let page = s.pull(&who3, t3.cursor()?, 1000)?;
+    ensure!(
+        page.events.last().map(|e| e.gseq) == Some(s.head()?) && s.head()? == head_before + 2,
+        "the pull did not reach the head"
+    );
+    ensure!(
+        mark(&s)? == mark_before && balances(&s)? == before,
+        "a pull that owed no exception wrote the fold"
+    );
+    s.catch_up()?;
+    ensure_current(&s, &with_moves(&before, &moves), "after the catch-up")?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // 4. Two connections fold the same file
 

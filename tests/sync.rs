@@ -645,6 +645,8 @@ impl World {
 
     fn verify(&self) -> TestResult {
         self.violations()?;
+        // The server's balances follow its journal; whoever reads them catches up first.
+        self.server.borrow_mut().catch_up()?;
         let stores: Vec<&Store> = self.terms.iter().map(|t| &t.store).collect();
         verify(&self.server.borrow(), &stores)
     }
@@ -1316,6 +1318,7 @@ fn bootstrap_keeps_pending_local_events() -> TestResult {
             );
         }
         // Its balances are the server's plus its own movements.
+        w.server.borrow_mut().catch_up()?;
         let mut want = balances(&w.server.borrow())?;
         for (loc, sku, qty) in [
             ("SUPPLIER", "SKU-10001", -12),

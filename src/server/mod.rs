@@ -233,6 +233,9 @@ impl AppState {
         lock(&self.push_queue).push(PushJob { who, events, reply });
         let queue = Arc::clone(&self.push_queue);
         let metrics = Arc::clone(&self.metrics);
+        // Awaited even when another request has committed this push already: each request
+        // keeps its turn at the store, so terminals cannot queue up more work than the
+        // store takes.
         self.call(move |b| {
             let jobs = std::mem::take(&mut *lock(&queue));
             if jobs.is_empty() {

@@ -395,6 +395,11 @@ impl BalanceSums {
         self.0.len()
     }
 
+    /// The sums owed, balance by balance.
+    pub fn iter(&self) -> impl Iterator<Item = (&BalanceKey, i64)> {
+        self.0.iter().map(|(k, d)| (k, *d))
+    }
+
     /// Write every sum; returns the balances left negative, with their quantity.
     pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
         let mut sums: Vec<(&BalanceKey, &i64)> = self.0.iter().filter(|(_, d)| **d != 0).collect();

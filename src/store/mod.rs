@@ -275,6 +275,14 @@ impl Store {
         self.transact(|s| record_in(&s.conn, s.balances, &s.terminal, user, at, events))
     }
 
+    /// Roll back a transaction an earlier failure left open, so nothing reads writes
+    /// that will never commit.
+    pub(super) fn end_leftover_transaction(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
     /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
     /// otherwise. Reads inside `f` see its own uncommitted writes.
     fn transact<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {

@@ -35,6 +35,8 @@ pub(super) const PROJECTED_THROUGH: &str = "balances.through";
 pub const PROJECTION_CHUNK: usize = 20_000;
 /// Journal events a background turn reads: a few milliseconds of holding the store.
 const UPKEEP_READ: usize = 5_000;
+/// Above this many balances owed, a pull at the head writes them without looking first.
+const OWED_CHECK_LIMIT: usize = 10_000;
 /// The background turn writes the sums once no push came for this long...
 const FLUSH_WHEN_QUIET_FOR: Duration = Duration::from_millis(250);
 /// ...or when the oldest sum has waited this long (merge exceptions are raised then)...
@@ -184,6 +186,9 @@ impl Store {
             return Ok(Some(0));
         }
         let fold = std::mem::take(&mut self.fold);
+        // A flush writes balances and exceptions, no reference data: what pushes looked
+        // up still holds.
+        let seen = std::mem::take(&mut self.seen);
         let out = self.transact(|s| {
             if s.projected_through()?.unwrap_or(0) != fold.from {
                 return Ok(None);
@@ -211,6 +216,7 @@ impl Store {
             s.set_projected_through(mark)?;
             Ok(Some(mark))
         });
+        self.seen = seen;
         match out {
             Ok(Some(mark)) => {
                 self.fold = Fold {
@@ -229,6 +235,32 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Whether writing what the journal holds past the mark would raise a merge
+    /// exception: a physical balance it takes below zero that has no open exception.
+    /// Reads only. A large backlog counts as yes (it is worth writing anyway).
+    pub(super) fn fold_owes_exceptions(&mut self) -> Result<bool> {
+        if !self.projects_balances() || self.read_only {
+            return Ok(false);
+        }
+        if self.read_into_fold(PROJECTION_CHUNK)? == PROJECTION_CHUNK
+            || self.fold.sums.len() > OWED_CHECK_LIMIT
+        {
+            return Ok(true);
+        }
+        for ((location, sku, lot), delta) in self.fold.sums.iter() {
+            if delta >= 0 || self.balance(location, sku, lot)? + delta >= 0 {
+                continue;
+            }
+            let physical = self
+                .location(location)?
+                .is_some_and(|l| l.kind == crate::domain::LocationKind::Physical);
+            if physical && !self.open_exception(location, sku, lot)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Add the movements a push just committed (journal `ord`, event) to the sums, so
@@ -276,6 +308,7 @@ impl Store {
         if !self.projects_balances() || self.read_only {
             return Ok(false);
         }
+        self.end_leftover_transaction();
         let read = self.read_into_fold(UPKEEP_READ)?;
         let more = read == UPKEEP_READ;
         let quiet = self

@@ -563,14 +563,7 @@ impl Store {
             let physical = self
                 .location(location)?
                 .is_some_and(|l| l.kind == LocationKind::Physical);
-            let open: bool = self
-                .conn
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM exceptions
-                     WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open')",
-                )?
-                .query_row([location, sku, lot], |r| r.get(0))?;
-            if physical && !open {
+            if physical && !self.open_exception(location, sku, lot)? {
                 out.push(Event::ExceptionRaised {
                     id: Uuid::now_v7().to_string(),
                     location: location.clone(),
@@ -585,6 +578,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether an open exception exists for this balance.
+    pub(super) fn open_exception(&self, location: &str, sku: &str, lot: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM exceptions
+                 WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open')",
+            )?
+            .query_row([location, sku, lot], |r| r.get(0))?)
+    }
+
     /// The highest global sequence number.
     pub fn head(&self) -> Result<i64> {
         Ok(self
@@ -596,10 +600,13 @@ impl Store {
     /// Events after `after` for a terminal of `site`: its site's terminals' events and the
     /// server's own, in global order. Records the terminal's cursor.
     pub fn pull(&mut self, who: &TerminalInfo, after: i64, limit: usize) -> Result<PullResponse> {
+        self.end_leftover_transaction();
         // A pull that reaches the head also gets the merge exceptions of everything up to
-        // it: one round after the last push, every terminal knows them.
+        // it: one round after the last push, every terminal knows them. (Only then is the
+        // fold written now; otherwise it waits for a pause in the pushes.)
         if self.projects_balances()
             && self.head()? - after <= i64::try_from(limit).unwrap_or(i64::MAX)
+            && self.fold_owes_exceptions()?
         {
             self.catch_up()?;
         }
