@@ -1,7 +1,10 @@
 //! The sync server over real HTTP: started in-process on 127.0.0.1:0 over a temporary
 //! store, spoken to with a plain blocking client.
 
+mod common;
+
 use chrono::{Duration as Days, Utc};
+use common::ensure;
 use floorhand::domain::{Event, MoveReason};
 use floorhand::import;
 use floorhand::server::{self, AppState, admin};
@@ -874,14 +877,6 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
     child.kill()?;
     child.wait()?;
     served
-}
-
-macro_rules! ensure {
-    ($cond:expr, $($arg:tt)+) => {
-        if !$cond {
-            return Err(format!($($arg)+).into());
-        }
-    };
 }
 
 /// Many terminals pushing at once (their pushes committed together when they queue up):

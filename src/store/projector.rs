@@ -249,18 +249,16 @@ impl Store {
         {
             return Ok(true);
         }
+        let mut negative = Vec::new();
         for ((location, sku, lot), delta) in self.fold.sums.iter() {
-            if delta >= 0 || self.balance(location, sku, lot)? + delta >= 0 {
-                continue;
-            }
-            let physical = self
-                .location(location)?
-                .is_some_and(|l| l.kind == crate::domain::LocationKind::Physical);
-            if physical && !self.open_exception(location, sku, lot)? {
-                return Ok(true);
+            if delta < 0 {
+                let now = self.balance(location, sku, lot)? + delta;
+                if now < 0 {
+                    negative.push((location.clone(), sku.clone(), lot.clone(), now));
+                }
             }
         }
-        Ok(false)
+        Ok(!self.merge_exceptions(&negative)?.is_empty())
     }
 
     /// Add the movements a push just committed (journal `ord`, event) to the sums, so

@@ -277,43 +277,20 @@ impl Store {
         events: &[WireEvent],
         now: DateTime<Utc>,
     ) -> std::result::Result<Vec<PushResult>, PushError> {
-        let at = now_text(now);
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(StoreError::from)?;
-        self.last_push = Some(std::time::Instant::now());
-        let mut appended = Vec::new();
-        let out = self.push_in(who, events, &at, &mut appended);
-        let out = out.and_then(|r| {
-            self.conn
-                .execute_batch("COMMIT")
-                .map_err(StoreError::from)?;
-            Ok(r)
-        });
-        if out.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        if out.is_ok() {
-            self.fold_appended(appended.into_iter().map(|(ord, i)| (ord, &events[i].event)));
-        }
-        out
+        self.push_many(&[(who, events)], now)
+            .pop()
+            .unwrap_or_else(|| Err(PushError::Store(StoreError::Shared("no answer".into()))))
     }
 
     /// Several terminals' pushes in one durable commit (a group commit): each is
-    /// accepted or refused on its own, exactly as [`Store::push`] would, inside a
-    /// savepoint, and they share one transaction and one sync to disk. If the commit
+    /// accepted or refused on its own, inside a savepoint, exactly as if it were alone,
+    /// and they share one transaction and one sync to disk. If the commit
     /// fails, every push fails with it and nothing is written.
     pub fn push_many(
         &mut self,
         pushes: &[(&TerminalInfo, &[WireEvent])],
         now: DateTime<Utc>,
     ) -> Vec<std::result::Result<Vec<PushResult>, PushError>> {
-        if let [(who, events)] = pushes {
-            return vec![self.push(who, events, now)];
-        }
         let at = now_text(now);
         self.last_push = Some(std::time::Instant::now());
         if !self.conn.is_autocommit() {

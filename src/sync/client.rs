@@ -112,14 +112,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                     let response = transport.push(&request);
                     (response, local.join())
                 });
-                let next = match local {
-                    Ok(next) => next?,
-                    Err(_) => {
-                        return Err(SyncError::Store(StoreError::Rejected(
-                            "reading the outbox failed unexpectedly".into(),
-                        )));
-                    }
-                };
+                let next = joined(local, "reading the outbox")?;
                 let response = match response {
                     Err(TransportError::Conflict(body)) => {
                         return Err(match plan::conflict(&request.events, body.expected_seq) {
@@ -164,14 +157,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
             };
             (fetched, apply.join())
         });
-        done.pulled += match applied {
-            Ok(n) => n?,
-            Err(_) => {
-                return Err(SyncError::Store(StoreError::Rejected(
-                    "applying pulled events failed unexpectedly".into(),
-                )));
-            }
-        };
+        done.pulled += joined(applied, "applying pulled events")?;
         match fetched? {
             Some((events, reached)) if !events.is_empty() => {
                 group = events;
@@ -182,6 +168,19 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     }
     store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
     Ok(done)
+}
+
+/// The store's answer from a scoped thread; a panic there becomes an error naming `what`.
+fn joined<T>(
+    answer: std::thread::Result<Result<T, StoreError>>,
+    what: &str,
+) -> Result<T, SyncError> {
+    match answer {
+        Ok(out) => Ok(out?),
+        Err(_) => Err(SyncError::Store(StoreError::Rejected(format!(
+            "{what} failed unexpectedly"
+        )))),
+    }
 }
 
 /// Events applied in one transaction while catching up.
