@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 pub(super) const PROJECTED_THROUGH: &str = "balances.through";
 
 /// Journal events a catch-up folds per transaction at most.
-pub const PROJECTION_CHUNK: usize = 20_000;
+const PROJECTION_CHUNK: usize = 20_000;
 /// Journal events a background turn reads: a few milliseconds of holding the store.
 const UPKEEP_READ: usize = 5_000;
 /// Above this many balances owed, a pull at the head writes them without looking first.
