@@ -36,7 +36,7 @@ use common::{
     bench_dir, build_on, env_scale, file_mb, load_average, load_averages, ms, secs,
 };
 use floorhand::domain::{Event, MoveReason, Role};
-use floorhand::server::{self, AppState, admin};
+use floorhand::server::{AppState, LocalServer, admin};
 use floorhand::store::Store;
 use floorhand::sync::client::{self, Http, Round, Transport, TransportError};
 use floorhand::sync::wire::{
@@ -47,7 +47,6 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Barrier};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Events per `Store::record` call (one transaction) while recording on a terminal.
@@ -135,17 +134,17 @@ fn main() -> Res<()> {
     let mut next_code = || codes.next().ok_or("not enough enrolment codes");
 
     let state = AppState::new(admin::open_store(&server_db)?);
-    let server = Server::start(state.clone())?;
-    println!("server: listening on {}", server.base);
+    let mut server = LocalServer::start(state.clone())?;
+    println!("server: listening on {}", server.url());
 
     // 3. Bootstrap of a fresh terminal.
     let boot_code = next_code()?;
     let mut a = Store::open(&dir.path().join("ta.db"), BOOT)?;
     let t = Instant::now();
-    client::enroll(&mut a, &server.base, &boot_code)?;
+    client::enroll(&mut a, server.url(), &boot_code)?;
     let enrolled = t.elapsed();
     let token_a = a.enrolment()?.ok_or("terminal A is not enrolled")?.token;
-    let mut timed = Timed::new(Http::new(&server.base, &token_a));
+    let mut timed = Timed::new(Http::new(server.url(), &token_a));
     let round = client::round(&mut a, &mut timed)?;
     let bootstrap = t.elapsed();
     let bootstrap_s = bootstrap.as_secs_f64();
@@ -172,9 +171,9 @@ fn main() -> Res<()> {
     let pull_code = next_code()?;
     let mut b = Store::open(&dir.path().join("tb.db"), PULLER)?;
     let t = Instant::now();
-    client::enroll(&mut b, &server.base, &pull_code)?;
+    client::enroll(&mut b, server.url(), &pull_code)?;
     let token_b = b.enrolment()?.ok_or("terminal B is not enrolled")?.token;
-    let mut http_b = Http::new(&server.base, &token_b);
+    let mut http_b = Http::new(server.url(), &token_b);
     let round_b = client::round(&mut b, &mut http_b)?;
     println!(
         "bootstrap (second terminal, B): {:.3} s, {} events pulled after the snapshot",
@@ -193,7 +192,7 @@ fn main() -> Res<()> {
         recorded as f64 / record_s
     );
     let before = ServerPushTime::read(&state);
-    let mut timed = Timed::new(Http::new(&server.base, &token_a));
+    let mut timed = Timed::new(Http::new(server.url(), &token_a));
     let t = Instant::now();
     let round_a = client::round(&mut a, &mut timed)?;
     let round_a_s = t.elapsed().as_secs_f64();
@@ -228,7 +227,7 @@ fn main() -> Res<()> {
     );
 
     // 5. Pull: B catches up on what A pushed.
-    let mut timed_b = Timed::new(Http::new(&server.base, &token_b));
+    let mut timed_b = Timed::new(Http::new(server.url(), &token_b));
     let t = Instant::now();
     let round_b = client::round(&mut b, &mut timed_b)?;
     let pull_s = t.elapsed().as_secs_f64();
@@ -271,7 +270,7 @@ fn main() -> Res<()> {
     let before = ServerPushTime::read(&state);
     let commits_before = state.metrics().push_commits();
     let multi = multi(
-        &server.base,
+        server.url(),
         multi_codes,
         &site,
         sizes.multi_batches,
@@ -516,48 +515,6 @@ fn snapshot_profile(server_db: &Path) -> Res<()> {
 // ------------------------------------------------------------------------------------------
 // The server, in process.
 // ------------------------------------------------------------------------------------------
-
-/// The real server on its own tokio runtime in a background thread.
-struct Server {
-    base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    fn start(state: AppState) -> Res<Self> {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || -> std::io::Result<()> {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let _ = addr_tx.send(listener.local_addr()?);
-                server::serve_with_shutdown(listener, state, async {
-                    let _ = stop_rx.await;
-                })
-                .await
-            })
-        });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(30))?;
-        Ok(Self {
-            base: format!("http://{addr}"),
-            stop,
-            thread,
-        })
-    }
-
-    fn stop(self) -> Res<()> {
-        let _ = self.stop.send(());
-        self.thread
-            .join()
-            .map_err(|_| "the server thread panicked")??;
-        Ok(())
-    }
-}
 
 /// The server's own count of time spent in the store on pushes (lock wait included),
 /// read from its metrics.

@@ -7,7 +7,7 @@ use chrono::{Duration as Days, Utc};
 use common::ensure;
 use floorhand::domain::{Event, MoveReason};
 use floorhand::import;
-use floorhand::server::{self, AppState, admin};
+use floorhand::server::{self, AppState, LocalServer, admin};
 use floorhand::store::{StockFilter, Store};
 use floorhand::sync::wire::{
     Availability, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
@@ -15,18 +15,16 @@ use floorhand::sync::wire::{
 };
 use serde_json::json;
 use std::path::PathBuf;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// A server running on its own tokio runtime in a background thread.
+/// The server in process over a temporary store, and a client for it.
 struct Server {
-    base: String,
+    /// Declared before `_dir`, so that dropping stops the server before its store goes.
+    local: LocalServer,
     path: PathBuf,
     agent: ureq::Agent,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -53,24 +51,7 @@ fn start(setup: impl FnOnce(&mut Store) -> TestResult) -> TestResult<Server> {
     let path = dir.path().join("server.db");
     let mut store = admin::open_store(&path)?;
     setup(&mut store)?;
-    let state = AppState::new(store);
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || -> std::io::Result<()> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let _ = addr_tx.send(listener.local_addr()?);
-            server::serve_with_shutdown(listener, state, async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
-    let addr = addr_rx.recv_timeout(Duration::from_secs(10))?;
+    let local = LocalServer::start(AppState::new(store))?;
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -78,11 +59,9 @@ fn start(setup: impl FnOnce(&mut Store) -> TestResult) -> TestResult<Server> {
             .build(),
     );
     Ok(Server {
-        base: format!("http://{addr}"),
+        local,
         path,
         agent,
-        stop: Some(stop_tx),
-        thread: Some(thread),
         _dir: dir,
     })
 }
@@ -109,7 +88,7 @@ impl Server {
     }
 
     fn get(&self, path: &str, token: Option<&str>) -> TestResult<Answer> {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
+        let mut req = self.agent.get(format!("{}{path}", self.local.url()));
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
@@ -119,7 +98,7 @@ impl Server {
     fn post_raw(&self, path: &str, token: Option<&str>, body: &[u8]) -> TestResult<Answer> {
         let mut req = self
             .agent
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.local.url()))
             .content_type("application/json");
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
@@ -186,25 +165,7 @@ impl Server {
 
     /// Stop the server and wait for it; its store stays until `self` is dropped.
     fn stop(&mut self) -> TestResult {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => Ok(result?),
-            Some(Err(_)) => Err("the server thread panicked".into()),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        Ok(self.local.stop()?)
     }
 }
 
@@ -310,7 +271,7 @@ fn missing_wrong_and_revoked_tokens_are_refused() -> TestResult {
     }
     let basic = server
         .agent
-        .get(format!("{}/v1/pull", server.base))
+        .get(format!("{}/v1/pull", server.local.url()))
         .header("Authorization", format!("Basic {token}"))
         .call()?;
     assert_eq!(basic.status().as_u16(), 401);
@@ -450,7 +411,7 @@ fn bad_input_is_refused_with_a_reason_and_writes_nothing() -> TestResult {
 
     let text = server
         .agent
-        .post(format!("{}/v1/push", server.base))
+        .post(format!("{}/v1/push", server.local.url()))
         .header("Authorization", format!("Bearer {token}"))
         .content_type("text/plain")
         .send("{}")?;
@@ -536,7 +497,7 @@ fn a_long_poll_answers_as_soon_as_another_terminal_pushes() -> TestResult {
     assert!(empty.events.is_empty());
     assert!(started.elapsed() >= Duration::from_millis(900));
 
-    let url = format!("{}/v1/pull?after={head}&wait=5", server.base);
+    let url = format!("{}/v1/pull?after={head}&wait=5", server.local.url());
     let agent = server.agent.clone();
     let token = t2.clone();
     let waiting = std::thread::spawn(move || -> TestResult<(PullResponse, Duration)> {
@@ -567,7 +528,7 @@ fn shutting_down_ends_long_polls() -> TestResult {
     let server = demo_server()?;
     let token = server.enroll("T01")?;
     let head = server.head()?;
-    let url = format!("{}/v1/pull?after={head}&wait=30", server.base);
+    let url = format!("{}/v1/pull?after={head}&wait=30", server.local.url());
     let agent = server.agent.clone();
     let waiting = std::thread::spawn(move || -> TestResult<Duration> {
         let started = Instant::now();

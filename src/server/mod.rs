@@ -310,6 +310,84 @@ pub async fn serve_with_shutdown(
         .await
 }
 
+/// The server on loopback (`127.0.0.1`, a port the system picks), on a tokio runtime in a
+/// thread of its own: for tests and benchmarks that speak real HTTP to it in process.
+/// Dropping it stops the server and waits for the thread.
+pub struct LocalServer {
+    addr: std::net::SocketAddr,
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl LocalServer {
+    /// Serve `state` on a free loopback port; returns once the server is listening.
+    pub fn start(state: AppState) -> std::io::Result<Self> {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("floorhand-local-server".into())
+            .spawn(move || -> std::io::Result<()> {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+                    let _ = addr_tx.send(listener.local_addr()?);
+                    serve_with_shutdown(listener, state, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
+            })?;
+        let Ok(addr) = addr_rx.recv() else {
+            // The thread ended before it listened; its own error says why.
+            return Err(match thread.join() {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => std::io::Error::other("the server stopped before it listened"),
+                Err(_) => std::io::Error::other("the server thread panicked"),
+            });
+        };
+        Ok(Self {
+            addr,
+            url: format!("http://{addr}"),
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stop the server (requests in flight finish, long polls answer at once) and wait
+    /// for its thread; the server's error, if it failed. Calling it again does nothing.
+    pub fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("the server thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
