@@ -10,12 +10,9 @@
 mod common;
 
 use chrono::{NaiveDate, Utc};
-use common::sync::{
-    Floor, Key, Rng, balances, base_seed, fast, floor, hot_source, move_from, seeded, some_of,
-    try_move,
-};
+use common::sync::{Floor, Key, Mix, Rng, balances, base_seed, fast, floor, random_move, seeded};
 use common::{TestResult, ensure, from_supplier, mv};
-use floorhand::domain::{Event, LocationRole, MoveReason};
+use floorhand::domain::{Event, MoveReason};
 use floorhand::store::{
     Enrolment, Move, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
 };
@@ -491,67 +488,17 @@ impl Transport for Faulty {
 // ---------------------------------------------------------------------------------------
 // The floor: random movements a terminal's own stock allows
 
-/// One random movement the terminal's own view allows, by a user whose role may record
-/// it. Sources are biased to a few "hot" balances so that terminals collide. Returns
-/// whether one was recorded (the terminal may refuse it, e.g. for lack of stock).
-fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bool> {
-    if store.location("SUPPLIER")?.is_none() {
-        return Ok(false); // not bootstrapped: it knows no locations yet
-    }
-    let rows = store.stock(&StockFilter::default())?;
-    let source = |rng: &mut Rng, roles: &[LocationRole]| hot_source(rng, &rows, roles);
-    let roll = rng.below(100);
-    let (user, m) = if roll < 20 {
-        let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
-            return Ok(false);
-        };
-        ("1001", from_supplier(sku, dock, rng.range(1, 24)))
-    } else if roll < 40 {
-        let Some(r) = source(rng, &[LocationRole::Dock]) else {
-            return Ok(false);
-        };
-        let Some(to) = rng.pick(&floor.storage) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1002", move_from(&r, to, qty, MoveReason::Putaway))
-    } else if roll < 70 {
-        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
-            return Ok(false);
-        };
-        let Some(to) = rng.pick(&floor.storage) else {
-            return Ok(false);
-        };
-        if *to == r.location {
-            return Ok(false);
-        }
-        let user = if rng.chance(0.5) { "1002" } else { "1007" };
-        let qty = some_of(rng, r.qty);
-        (user, move_from(&r, to, qty, MoveReason::Transfer))
-    } else if roll < 85 {
-        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
-            return Ok(false);
-        };
-        let Some(to) = rng.pick(&floor.packs) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1003", move_from(&r, to, qty, MoveReason::Pick))
-    } else if roll < 95 {
-        let Some(r) = source(rng, &[LocationRole::Pack]) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1004", move_from(&r, "CUSTOMER", qty, MoveReason::Ship))
-    } else {
-        let Some(r) = source(rng, &[LocationRole::Storage]) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1006", move_from(&r, "LOSS", qty, MoveReason::Adjustment))
-    };
-    try_move(store, user, &m)
-}
+/// The movements terminals record: mostly stock moving through the warehouse, now and
+/// then a loss.
+const MIX: Mix = Mix {
+    receipt: 20,
+    putaway: 20,
+    transfer: 30,
+    pick: 15,
+    ship: 10,
+    loss: 5,
+    transfers_by_putaway: 0.5,
+};
 
 // ---------------------------------------------------------------------------------------
 // A world: a server and its terminals
@@ -912,7 +859,7 @@ fn scenario(
         let i = rng.below(w.terms.len());
         if rng.chance(0.3) {
             sync(&mut w.terms[i])?;
-        } else if random_move(&mut rng, &mut w.terms[i].store, &w.floor)? {
+        } else if random_move(&mut rng, &mut w.terms[i].store, &w.floor, &MIX)? {
             made += 1;
         }
     }
@@ -1276,7 +1223,7 @@ fn bootstrap_keeps_pending_local_events() -> TestResult {
         // The other terminal works and syncs meanwhile, so the server moves on.
         sync_ok(&mut w.terms[0])?;
         for _ in 0..20 {
-            random_move(rng, &mut w.terms[0].store, &w.floor)?;
+            random_move(rng, &mut w.terms[0].store, &w.floor, &MIX)?;
         }
         sync_ok(&mut w.terms[0])?;
         // T9 knows the warehouse from a local import (no stock), and works offline.
@@ -1472,7 +1419,7 @@ fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
                 .collect();
             recorded += w.terms[0].store.move_batch("1002", &batch)?.len();
             // The other terminal works online meanwhile.
-            if random_move(rng, &mut w.terms[1].store, &w.floor)? && rng.chance(0.3) {
+            if random_move(rng, &mut w.terms[1].store, &w.floor, &MIX)? && rng.chance(0.3) {
                 sync_ok(&mut w.terms[1])?;
             }
         }

@@ -10,13 +10,9 @@
 
 mod common;
 
-use common::sync::{
-    Floor, Key, Rng, balances, base_seed, fast, floor, hot_source, move_from, seeded, some_of,
-    try_move,
-};
-use common::{TestResult, ensure, from_supplier};
-use floorhand::domain::{LocationRole, MoveReason};
-use floorhand::store::{StockFilter, Store};
+use common::sync::{Key, Mix, Rng, balances, base_seed, fast, floor, random_move, seeded};
+use common::{TestResult, ensure};
+use floorhand::store::Store;
 use floorhand::sync::client::{self, Http, Round, SyncError, TransportError};
 use std::collections::{BTreeSet, HashMap};
 use std::os::unix::process::ExitStatusExt;
@@ -173,50 +169,17 @@ struct Term {
     http: Http,
 }
 
-/// One random movement the terminal's own stock allows, biased to a few hot bins so
-/// that terminals collide; `false` when the terminal refused it.
-fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor) -> TestResult<bool> {
-    let rows = store.stock(&StockFilter::default())?;
-    let source = |rng: &mut Rng, roles: &[LocationRole]| hot_source(rng, &rows, roles);
-    let roll = rng.below(100);
-    let (user, m) = if roll < 25 {
-        let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
-            return Ok(false);
-        };
-        ("1001", from_supplier(sku, dock, rng.range(1, 24)))
-    } else if roll < 45 {
-        let (Some(r), Some(to)) = (source(rng, &[LocationRole::Dock]), rng.pick(&floor.storage))
-        else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1002", move_from(&r, to, qty, MoveReason::Putaway))
-    } else if roll < 75 {
-        let roles = [LocationRole::Storage, LocationRole::PickFace];
-        let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.storage)) else {
-            return Ok(false);
-        };
-        if *to == r.location {
-            return Ok(false);
-        }
-        let qty = some_of(rng, r.qty);
-        ("1007", move_from(&r, to, qty, MoveReason::Transfer))
-    } else if roll < 90 {
-        let roles = [LocationRole::Storage, LocationRole::PickFace];
-        let (Some(r), Some(to)) = (source(rng, &roles), rng.pick(&floor.packs)) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1003", move_from(&r, to, qty, MoveReason::Pick))
-    } else {
-        let Some(r) = source(rng, &[LocationRole::Pack]) else {
-            return Ok(false);
-        };
-        let qty = some_of(rng, r.qty);
-        ("1004", move_from(&r, "CUSTOMER", qty, MoveReason::Ship))
-    };
-    try_move(store, user, &m)
-}
+/// The movements terminals record: stock moving through the warehouse, transfers by the
+/// supervisor, no losses.
+const MIX: Mix = Mix {
+    receipt: 25,
+    putaway: 20,
+    transfer: 30,
+    pick: 15,
+    ship: 10,
+    loss: 0,
+    transfers_by_putaway: 0.0,
+};
 
 /// What the pushing thread saw.
 #[derive(Debug, Default)]
@@ -326,7 +289,7 @@ fn run(seed: u64) -> TestResult {
                 while !stop.load(Ordering::SeqCst) && seen.rounds < 20_000 {
                     let i = rng.below(terms.len());
                     for _ in 0..rng.range(1, 25) {
-                        if random_move(rng, &mut terms[i].store, &floor)
+                        if random_move(rng, &mut terms[i].store, &floor, &MIX)
                             .map_err(|e| e.to_string())?
                         {
                             seen.moves += 1;

@@ -1,7 +1,8 @@
 //! What the sync tests share: seeds that can be replayed, a small random generator, the
-//! floor that random movements go across, and the balances everyone must agree on.
+//! floor that random movements go across and the random movements themselves, and the
+//! balances everyone must agree on.
 
-use super::{TestResult, ensure, mv};
+use super::{TestResult, ensure, from_supplier, mv};
 use floorhand::domain::{LocationRole, MoveReason};
 use floorhand::store::{Move, StockFilter, StockRow, Store, StoreError};
 use std::collections::BTreeMap;
@@ -162,6 +163,102 @@ pub fn try_move(store: &mut Store, user: &str, m: &Move) -> TestResult<bool> {
         Err(StoreError::Rejected(_)) => Ok(false),
         Err(e) => Err(format!("{}: recording {m:?} failed: {e}", store.terminal()).into()),
     }
+}
+
+/// What [`random_move`] records, as weights out of their sum (a kind with weight 0 never
+/// comes up), each kind by a user whose role may record it.
+pub struct Mix {
+    /// From the supplier to a dock, by the receiver (1001).
+    pub receipt: usize,
+    /// From a dock to storage, by the putaway user (1002).
+    pub putaway: usize,
+    /// Between storage bins and pick faces, by 1002 or the supervisor (1007).
+    pub transfer: usize,
+    /// From storage or a pick face to a pack station, by the picker (1003).
+    pub pick: usize,
+    /// From a pack station to the customer, by the packer (1004).
+    pub ship: usize,
+    /// From storage to LOSS, by the counter (1006).
+    pub loss: usize,
+    /// The chance that a transfer is by 1002 rather than 1007; at 0 it draws nothing.
+    pub transfers_by_putaway: f64,
+}
+
+impl Mix {
+    fn total(&self) -> usize {
+        self.receipt + self.putaway + self.transfer + self.pick + self.ship + self.loss
+    }
+}
+
+/// One random movement the terminal's own view allows, of a kind `mix` picks. Sources are
+/// biased to a few "hot" balances so that terminals collide. Returns whether one was
+/// recorded (the terminal may refuse it, e.g. for lack of stock).
+pub fn random_move(rng: &mut Rng, store: &mut Store, floor: &Floor, mix: &Mix) -> TestResult<bool> {
+    if store.location("SUPPLIER")?.is_none() {
+        return Ok(false); // not bootstrapped: it knows no locations yet
+    }
+    let rows = store.stock(&StockFilter::default())?;
+    let source = |rng: &mut Rng, roles: &[LocationRole]| hot_source(rng, &rows, roles);
+    let mut roll = rng.below(mix.total());
+    let mut is = |weight: usize| {
+        let hit = roll < weight;
+        roll = roll.saturating_sub(weight);
+        hit
+    };
+    let (user, m) = if is(mix.receipt) {
+        let (Some(sku), Some(dock)) = (rng.pick(&floor.skus), rng.pick(&floor.docks)) else {
+            return Ok(false);
+        };
+        ("1001", from_supplier(sku, dock, rng.range(1, 24)))
+    } else if is(mix.putaway) {
+        let Some(r) = source(rng, &[LocationRole::Dock]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.storage) else {
+            return Ok(false);
+        };
+        let qty = some_of(rng, r.qty);
+        ("1002", move_from(&r, to, qty, MoveReason::Putaway))
+    } else if is(mix.transfer) {
+        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.storage) else {
+            return Ok(false);
+        };
+        if *to == r.location {
+            return Ok(false);
+        }
+        let user = if rng.chance(mix.transfers_by_putaway) {
+            "1002"
+        } else {
+            "1007"
+        };
+        let qty = some_of(rng, r.qty);
+        (user, move_from(&r, to, qty, MoveReason::Transfer))
+    } else if is(mix.pick) {
+        let Some(r) = source(rng, &[LocationRole::Storage, LocationRole::PickFace]) else {
+            return Ok(false);
+        };
+        let Some(to) = rng.pick(&floor.packs) else {
+            return Ok(false);
+        };
+        let qty = some_of(rng, r.qty);
+        ("1003", move_from(&r, to, qty, MoveReason::Pick))
+    } else if is(mix.ship) {
+        let Some(r) = source(rng, &[LocationRole::Pack]) else {
+            return Ok(false);
+        };
+        let qty = some_of(rng, r.qty);
+        ("1004", move_from(&r, "CUSTOMER", qty, MoveReason::Ship))
+    } else {
+        let Some(r) = source(rng, &[LocationRole::Storage]) else {
+            return Ok(false);
+        };
+        let qty = some_of(rng, r.qty);
+        ("1006", move_from(&r, "LOSS", qty, MoveReason::Adjustment))
+    };
+    try_move(store, user, &m)
 }
 
 /// A balance: (location, sku, lot).
