@@ -17,7 +17,7 @@
 mod common;
 
 use chrono::{NaiveDate, Utc};
-use common::sync::{Key, Rng, base_seed, fast, seeded};
+use common::sync::{Key, Rng, base_seed, fast, journal_moves, replay_moves, seeded};
 use common::{TestResult, ensure};
 use floorhand::domain::{Event, LocationKind, LocationRole, MoveReason};
 use floorhand::store::{Store, TerminalInfo};
@@ -245,32 +245,7 @@ fn replay(s: &Store, through: i64) -> TestResult<Balances> {
         .connection()
         .query_row("SELECT COUNT(*) FROM baseline", [], |r| r.get(0))?;
     ensure!(baseline == 0, "the server store has a baseline");
-    let mut stmt = s
-        .connection()
-        .prepare("SELECT payload FROM journal WHERE ord <= ?1 ORDER BY ord")?;
-    let mut rows = stmt.query([through])?;
-    let mut moves = Vec::new();
-    while let Some(r) = rows.next()? {
-        let payload: String = r.get(0)?;
-        if let Event::StockMoved {
-            sku,
-            lot,
-            from,
-            to,
-            qty,
-            ..
-        } = serde_json::from_str(&payload)?
-        {
-            moves.push(Mv {
-                sku,
-                lot,
-                from,
-                to,
-                qty,
-            });
-        }
-    }
-    Ok(with_moves(&Balances::new(), &moves))
+    Ok(replay_moves(&journal_moves(s, through)?))
 }
 
 /// The differences between two sets of balances, for a failure message.

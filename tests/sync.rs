@@ -10,7 +10,10 @@
 mod common;
 
 use chrono::{NaiveDate, Utc};
-use common::sync::{Floor, Key, Mix, Rng, balances, base_seed, fast, floor, random_move, seeded};
+use common::sync::{
+    Floor, Key, Mix, Rng, balances, base_seed, fast, floor, journal_moves, random_move,
+    replay_moves, seeded,
+};
 use common::{TestResult, ensure, from_supplier, mv};
 use floorhand::domain::{Event, MoveReason};
 use floorhand::store::{
@@ -1759,40 +1762,10 @@ fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
     );
     // Replay the journal to each snapshot's gseq.
     let server = Store::open(&path, "server")?;
-    let mut moves: Vec<(i64, Key, Key, i64)> = Vec::new();
-    {
-        let mut stmt = server
-            .connection()
-            .prepare("SELECT ord, payload FROM journal ORDER BY ord")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let payload: String = r.get(1)?;
-            if let Event::StockMoved {
-                sku,
-                lot,
-                from,
-                to,
-                qty,
-                ..
-            } = serde_json::from_str(&payload)?
-            {
-                moves.push((
-                    r.get(0)?,
-                    (from, sku.clone(), lot.clone()),
-                    (to, sku, lot),
-                    qty,
-                ));
-            }
-        }
-    }
+    let moves = journal_moves(&server, i64::MAX)?;
     let mut inconsistent = Vec::new();
     for snap in &snapshots {
-        let mut want: BTreeMap<Key, i64> = BTreeMap::new();
-        for (_, from, to, qty) in moves.iter().filter(|m| m.0 <= snap.gseq) {
-            *want.entry(from.clone()).or_default() -= qty;
-            *want.entry(to.clone()).or_default() += qty;
-        }
-        want.retain(|_, q| *q != 0);
+        let want = replay_moves(moves.iter().filter(|m| m.ord <= snap.gseq));
         let got: BTreeMap<Key, i64> = snap
             .balances
             .iter()

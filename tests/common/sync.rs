@@ -1,9 +1,9 @@
 //! What the sync tests share: seeds that can be replayed, a small random generator, the
 //! floor that random movements go across and the random movements themselves, and the
-//! balances everyone must agree on.
+//! balances everyone must agree on, read from stores or replayed from a journal.
 
 use super::{TestResult, ensure, from_supplier, mv};
-use floorhand::domain::{LocationRole, MoveReason};
+use floorhand::domain::{Event, LocationRole, MoveReason};
 use floorhand::store::{Move, StockFilter, StockRow, Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -275,4 +275,54 @@ pub fn balances(store: &Store) -> TestResult<BTreeMap<Key, i64>> {
         .filter(|r| r.qty != 0)
         .map(|r| ((r.location, r.sku, r.lot), r.qty))
         .collect())
+}
+
+/// A stock movement read back from a journal: its place there (`ord`, the global
+/// sequence number on a server) and the balances it takes from and adds to.
+pub struct JournalMove {
+    pub ord: i64,
+    pub from: Key,
+    pub to: Key,
+    pub qty: i64,
+}
+
+/// The stock movements in `store`'s journal up to and including `through`, in journal
+/// order.
+pub fn journal_moves(store: &Store, through: i64) -> TestResult<Vec<JournalMove>> {
+    let mut stmt = store
+        .connection()
+        .prepare("SELECT ord, payload FROM journal WHERE ord <= ?1 ORDER BY ord")?;
+    let mut rows = stmt.query([through])?;
+    let mut moves = Vec::new();
+    while let Some(r) = rows.next()? {
+        let payload: String = r.get(1)?;
+        if let Event::StockMoved {
+            sku,
+            lot,
+            from,
+            to,
+            qty,
+            ..
+        } = serde_json::from_str(&payload)?
+        {
+            moves.push(JournalMove {
+                ord: r.get(0)?,
+                from: (from, sku.clone(), lot.clone()),
+                to: (to, sku, lot),
+                qty,
+            });
+        }
+    }
+    Ok(moves)
+}
+
+/// The balances `moves` leave when they start from nothing, zeros removed.
+pub fn replay_moves<'a>(moves: impl IntoIterator<Item = &'a JournalMove>) -> BTreeMap<Key, i64> {
+    let mut out = BTreeMap::new();
+    for m in moves {
+        *out.entry(m.from.clone()).or_default() -= m.qty;
+        *out.entry(m.to.clone()).or_default() += m.qty;
+    }
+    out.retain(|_, q| *q != 0);
+    out
 }
