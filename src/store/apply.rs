@@ -4,7 +4,7 @@
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Who recorded an event, where and when.
 pub(super) struct Meta<'a> {
@@ -361,7 +361,7 @@ pub(super) type BalanceKey = (String, String, String);
 /// Movements summed per balance, written later in one pass: each balance once, in key
 /// order, so consecutive updates land on the same pages of the tree.
 #[derive(Debug, Default)]
-pub(super) struct BalanceSums(HashMap<BalanceKey, i64>);
+pub(super) struct BalanceSums(FxHashMap<BalanceKey, i64>);
 
 impl BalanceSums {
     pub fn add(&mut self, from: &str, to: &str, sku: &str, lot: &str, qty: i64) {
