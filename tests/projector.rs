@@ -21,7 +21,7 @@ use common::sync::{Key, Rng, base_seed, fast, journal_moves, replay_moves, seede
 use common::{TestResult, ensure};
 use floorhand::domain::{Event, LocationKind, LocationRole, MoveReason};
 use floorhand::store::{Store, TerminalInfo};
-use floorhand::sync::wire::{PushResult, Snapshot, WireEvent};
+use floorhand::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -809,6 +809,48 @@ fn a_pull_to_the_head_leaves_an_ordinary_fold_for_later() -> TestResult {
     );
     s.catch_up()?;
     ensure_current(&s, &with_moves(&before, &moves), "after the catch-up")?;
+    Ok(())
+}
+
+/// Events that come back in a later page (same ids, later gseqs) are applied once: the
+/// journal keeps each once, the balances count each once, and the cursor still moves.
+#[test]
+fn events_pulled_again_are_applied_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let who3 = Term::new("T3").who;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    let page = s.pull(&who3, t3.cursor()?, 1000)?;
+    let applied = t3.apply_pulled(&page.events)?;
+    let before = (t3.journal_len()?, t3.balance(BIN, SKU, "")?);
+    ensure!(
+        applied >= 4 && before.1 == -held,
+        "the first page applied {applied} events and left {} at {BIN}",
+        before.1
+    );
+    let again: Vec<Ordered> = page
+        .events
+        .iter()
+        .map(|o| Ordered {
+            gseq: o.gseq + page.head,
+            event: o.event.clone(),
+        })
+        .collect();
+    let reapplied = t3.apply_pulled(&again)?;
+    let after = (t3.journal_len()?, t3.balance(BIN, SKU, "")?);
+    ensure!(
+        reapplied == 0 && after == before,
+        "pulled again: {reapplied} applied, (journal, {BIN}) went from {before:?} to {after:?}"
+    );
+    ensure!(
+        Some(t3.cursor()?) == again.last().map(|o| o.gseq),
+        "the cursor stayed at {} after the page pulled again",
+        t3.cursor()?
+    );
+    let report = t3.check()?;
+    ensure!(report.ok, "T3's check failed: {:?}", report.checks);
     Ok(())
 }
 

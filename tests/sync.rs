@@ -1658,6 +1658,53 @@ fn revoked_terminal_keeps_its_events_and_can_be_enrolled_again() -> TestResult {
     })
 }
 
+/// A store whose own events are still pending under one terminal id cannot be enrolled
+/// under another (the server would see them under the wrong sequence); events pulled
+/// from other terminals never stand in the way.
+#[test]
+fn a_store_with_pending_events_of_another_id_is_not_enrolled() -> TestResult {
+    let test = "a_store_with_pending_events_of_another_id_is_not_enrolled";
+    scripted(test, 1, |rng, w| {
+        // T2 pulls T1's movement, then enrols its store again under its own id: fine.
+        sync_ok(&mut w.terms[0])?;
+        w.add_terminal("T2", rng.fork(), Faults::NONE)?;
+        sync_ok(&mut w.terms[1])?;
+        w.terms[0]
+            .store
+            .move_stock("1001", &from_supplier("SKU-10003", "DOCK-01", 4))?;
+        sync_ok(&mut w.terms[0])?;
+        sync_ok(&mut w.terms[1])?;
+        ensure!(
+            w.terms[1].store.cursor()? > 0 && w.terms[1].store.journal_len()? > 0,
+            "T2 pulled nothing"
+        );
+        w.server.borrow_mut().revoke_terminal("T2")?;
+        let token = enrol_store(&w.server, &mut w.terms[1].store, "T2")
+            .map_err(|e| format!("enrolling T2's store again failed: {e}"))?;
+        w.terms[1].link.inner.token = token;
+        sync_ok(&mut w.terms[1])?;
+
+        // A store with a pending movement of its own, enrolled under another id: refused,
+        // and the movement stays pending.
+        let mut t9 = new_terminal(w.dir.path(), "T9")?;
+        import_demo_reference(&mut t9)?;
+        t9.move_stock("1001", &from_supplier("SKU-10003", "DOCK-01", 2))?;
+        let pending = t9.pending_count()?;
+        match enrol_store(&w.server, &mut t9, "T8") {
+            Err(e) if e.to_string().contains("another terminal id") => {}
+            other => return Err(format!("enrolling T9's store as T8 gave {other:?}").into()),
+        }
+        ensure!(
+            t9.enrolment()?.is_none() && t9.pending_count()? == pending,
+            "the refused store changed: enrolment {:?}, {} pending instead of {pending}",
+            t9.enrolment()?,
+            t9.pending_count()?
+        );
+        w.quiesce()?;
+        w.verify()
+    })
+}
+
 /// A receipt against a PO made before the first round stays counted on that PO line
 /// through the bootstrap, as its movement stays counted in the balances.
 #[test]

@@ -382,12 +382,67 @@ fn append(
     at: &str,
     event: &Event,
 ) -> Result<i64> {
-    let payload = serde_json::to_string(event)?;
-    tx.prepare_cached(
-        "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    append_with(
+        tx,
+        JOURNAL_INSERT,
+        balances,
+        id,
+        terminal,
+        seq,
+        user,
+        at,
+        event,
     )?
-    .execute(rusqlite::params![
+    .ok_or_else(|| StoreError::Rejected(format!("event {id} is in the journal already")))
+}
+
+/// [`append`] for an event that may be in the journal already (pulled a second time):
+/// `None`, and nothing written, when its id is known. One statement rather than a
+/// lookup and an insert.
+#[allow(clippy::too_many_arguments)]
+fn append_if_new(
+    tx: &Connection,
+    balances: Balances,
+    id: &str,
+    terminal: &str,
+    seq: i64,
+    user: &str,
+    at: &str,
+    event: &Event,
+) -> Result<Option<i64>> {
+    append_with(
+        tx,
+        JOURNAL_INSERT_IF_NEW,
+        balances,
+        id,
+        terminal,
+        seq,
+        user,
+        at,
+        event,
+    )
+}
+
+const JOURNAL_INSERT: &str = "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const JOURNAL_INSERT_IF_NEW: &str =
+    "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING";
+
+#[allow(clippy::too_many_arguments)]
+fn append_with(
+    tx: &Connection,
+    insert: &str,
+    balances: Balances,
+    id: &str,
+    terminal: &str,
+    seq: i64,
+    user: &str,
+    at: &str,
+    event: &Event,
+) -> Result<Option<i64>> {
+    let payload = serde_json::to_string(event)?;
+    let inserted = tx.prepare_cached(insert)?.execute(rusqlite::params![
         id,
         terminal,
         seq,
@@ -396,6 +451,9 @@ fn append(
         event.kind(),
         payload
     ])?;
+    if inserted == 0 {
+        return Ok(None);
+    }
     let ord = tx.last_insert_rowid();
     let meta = apply::Meta {
         user,
@@ -404,5 +462,5 @@ fn append(
         balances,
     };
     apply::apply(tx, event, &meta)?;
-    Ok(ord)
+    Ok(Some(ord))
 }

@@ -2,7 +2,7 @@
 //! the server gave, the pull cursor, and applying pulled events and snapshots.
 
 use super::apply::BalanceSums;
-use super::{Balances, Result, Store, StoreError, append};
+use super::{Balances, Result, Store, StoreError, append_if_new};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
@@ -57,11 +57,12 @@ impl Store {
     /// Remember the enrolment. Events written before under another terminal id would
     /// break the server's sequence rules, so a store that has them is refused.
     pub fn set_enrolment(&mut self, e: &Enrolment) -> Result<()> {
-        // Events pulled from others are fine; own events under another id are not.
+        // Events pulled from others are fine, and so are own events the server has
+        // answered; own events still pending under another id are not.
         let others: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM journal j WHERE j.terminal != ?1
+            "SELECT COUNT(*) FROM journal j WHERE j.terminal = ?2 AND j.terminal != ?1
              AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)",
-            [&e.terminal],
+            [&e.terminal, &self.terminal],
             |r| r.get(0),
         )?;
         if others > 0 {
@@ -284,27 +285,23 @@ impl Store {
                         .execute(params![e.id, o.gseq])?;
                     continue;
                 }
-                let known: bool = s
-                    .conn
-                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)")?
-                    .query_row([&e.id], |r| r.get(0))?;
-                if !known {
+                // Another terminal's event: the journal keeps it once (a page pulled
+                // again changes nothing), and only this terminal's own events have a
+                // row in `sync_results`.
+                let added = append_if_new(
+                    &s.conn,
+                    Balances::Projected,
+                    &e.id,
+                    &e.terminal,
+                    e.seq,
+                    &e.user,
+                    &e.at,
+                    &e.event,
+                )?;
+                if added.is_some() {
                     if s.balances == Balances::Now {
                         sums.add_event(&e.event);
                     }
-                    append(
-                        &s.conn,
-                        Balances::Projected,
-                        &e.id,
-                        &e.terminal,
-                        e.seq,
-                        &e.user,
-                        &e.at,
-                        &e.event,
-                    )?;
-                    s.conn
-                        .prepare_cached("INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)")?
-                        .execute(params![e.id, o.gseq])?;
                     applied += 1;
                 }
             }
