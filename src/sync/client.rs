@@ -140,13 +140,25 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     if let Some(results) = answered.take() {
         store.record_push_results(&results)?;
     }
-    // Pull in groups of pages, each group applied in one transaction (a big backlog
-    // rewrites far fewer pages of the balance tree that way); the next group is fetched
-    // while the store applies the last one.
+    done.pulled += pull_to_head(store, transport)?;
+    store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
+    Ok(done)
+}
+
+/// Pull in groups of pages, each group applied in one transaction (a big backlog
+/// rewrites far fewer pages of the balance tree that way); the next group is fetched
+/// while the store applies the last one. Returns how many events were applied.
+///
+/// When the backlog is longer than one group, the WAL is copied into the database once,
+/// at the end, instead of after each group's commit: the groups rewrite many of the
+/// same pages (the balances), and each is then copied once.
+fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
     let mut group: Vec<Ordered> = Vec::new();
     let mut at_head = false;
-    loop {
+    let mut deferred = false;
+    let mut pulled = 0;
+    let outcome = loop {
         let to_apply = std::mem::take(&mut group);
         let (fetched, applied) = std::thread::scope(|s| {
             let apply = s.spawn(|| store.apply_pulled(&to_apply));
@@ -157,18 +169,35 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
             };
             (fetched, apply.join())
         });
-        done.pulled += joined(applied, "applying pulled events")?;
-        match fetched? {
-            Some((events, reached)) if !events.is_empty() => {
+        match joined(applied, "applying pulled events") {
+            Ok(n) => pulled += n,
+            Err(e) => break Err(e),
+        }
+        match fetched {
+            Ok(Some((events, reached))) if !events.is_empty() => {
+                if !reached && !deferred {
+                    if let Err(e) = store.defer_checkpoints(0) {
+                        break Err(e.into());
+                    }
+                    deferred = true;
+                }
                 group = events;
                 at_head = reached;
             }
-            _ => break,
+            Ok(_) => break Ok(pulled),
+            Err(e) => break Err(e),
         }
+    };
+    if deferred {
+        store.defer_checkpoints(SQLITE_AUTOCHECKPOINT_PAGES)?;
+        store.checkpoint()?;
     }
-    store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
-    Ok(done)
+    outcome
 }
+
+/// SQLite's own default for `wal_autocheckpoint`, which the syncing connection keeps
+/// outside a long catch-up.
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
 /// The store's answer from a scoped thread; a panic there becomes an error naming `what`.
 fn joined<T>(
