@@ -166,8 +166,6 @@ impl Store {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // A long catch-up can grow the WAL far; once checkpointed, it is cut back to this.
-        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut store = Self {
             conn,
