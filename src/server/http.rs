@@ -184,7 +184,7 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be Bearer <token>")
             })?;
-        match state.call(move |b| b.authenticate(&token)).await? {
+        match state.authenticate(token).await? {
             Some(who) => {
                 state.metrics.saw(&who.terminal);
                 Ok(Self(who))

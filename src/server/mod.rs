@@ -108,6 +108,12 @@ pub trait Backend: Send + 'static {
     ) -> Result<(TerminalInfo, String), BackendError>;
     /// The terminal a token belongs to; `None` when unknown or revoked.
     fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError>;
+    /// A token check that runs beside this backend, so that a request does not queue
+    /// behind pushes to learn who sent it; `None` if the backend cannot offer one (then
+    /// [`Backend::authenticate`] answers).
+    fn tokens(&self) -> Option<Box<dyn Tokens>> {
+        None
+    }
     /// Accept or reject a batch of the terminal's events in one durable commit.
     fn push(
         &mut self,
@@ -146,6 +152,12 @@ pub trait Backend: Send + 'static {
     /// Background work between requests (the SQLite store folds new events into its
     /// balances). Returns `true` while there is more to do right away.
     fn upkeep(&mut self) -> Result<bool, BackendError>;
+}
+
+/// Token checks beside the backend (see [`Backend::tokens`]).
+pub trait Tokens: Send + 'static {
+    /// The terminal a token belongs to; `None` when unknown or revoked.
+    fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError>;
 }
 
 /// How often the server looks for background work when it is otherwise idle.
@@ -192,6 +204,8 @@ fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct AppState {
     backend: Arc<Mutex<dyn Backend>>,
+    /// Token checks that need not wait for the backend, if it offers them.
+    tokens: Option<Arc<Mutex<Box<dyn Tokens>>>>,
     /// Notified after every push that committed, so waiting pulls look again.
     pushed: Arc<Notify>,
     /// Pushes waiting for the store: whichever request gets the store first commits all
@@ -206,8 +220,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(backend: impl Backend) -> Self {
         let (stop, stopping) = watch::channel(false);
+        let tokens = backend.tokens().map(|t| Arc::new(Mutex::new(t)));
         Self {
             backend: Arc::new(Mutex::new(backend)),
+            tokens,
             pushed: Arc::new(Notify::new()),
             push_queue: Arc::new(Mutex::new(Vec::new())),
             metrics: Arc::new(Metrics::default()),
@@ -257,6 +273,17 @@ impl AppState {
         answer.await.map_err(|_| {
             BackendError::Internal("the push was lost before it was answered".into())
         })?
+    }
+
+    /// The terminal a bearer token belongs to; `None` when unknown or revoked.
+    async fn authenticate(&self, token: String) -> Result<Option<TerminalInfo>, BackendError> {
+        let Some(tokens) = &self.tokens else {
+            return self.call(move |b| b.authenticate(&token)).await;
+        };
+        let tokens = Arc::clone(tokens);
+        tokio::task::spawn_blocking(move || lock(&tokens).authenticate(&token))
+            .await
+            .map_err(|e| BackendError::Internal(format!("the token check failed: {e}")))?
     }
 
     /// Run `f` on the backend on tokio's blocking pool.

@@ -1,7 +1,7 @@
 //! The default backend: the SQLite store, opened with terminal id `server`.
 
-use super::{Backend, BackendError};
-use crate::store::{Store, TerminalInfo, TerminalReport};
+use super::{Backend, BackendError, Tokens};
+use crate::store::{Store, TerminalInfo, TerminalReport, TokenReader};
 use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -16,6 +16,16 @@ impl Backend for Store {
 
     fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError> {
         Ok(Store::authenticate(self, token)?)
+    }
+
+    fn tokens(&self) -> Option<Box<dyn Tokens>> {
+        match self.token_reader() {
+            Ok(reader) => reader.map(|r| Box::new(r) as Box<dyn Tokens>),
+            Err(e) => {
+                tracing::warn!("no token reader beside the store, tokens are checked in turn: {e}");
+                None
+            }
+        }
     }
 
     fn push(
@@ -69,5 +79,11 @@ impl Backend for Store {
 
     fn upkeep(&mut self) -> Result<bool, BackendError> {
         Ok(Store::upkeep(self)?)
+    }
+}
+
+impl Tokens for TokenReader {
+    fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError> {
+        Ok(TokenReader::authenticate(self, token)?)
     }
 }

@@ -19,7 +19,7 @@ pub use commands::{LoginOutcome, Move, NewUser};
 pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
 pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
-pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport};
+pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport, TokenReader};
 pub use sync::{Enrolment, RejectedEvent};
 
 use crate::domain::Event;

@@ -135,6 +135,31 @@ impl Seen {
     }
 }
 
+/// Checks tokens on a read-only connection beside the store's own; it sees every commit
+/// (an enrolment, a revocation) as soon as it is made. See [`Store::token_reader`].
+pub struct TokenReader(rusqlite::Connection);
+
+impl TokenReader {
+    /// The terminal a token belongs to; `None` when unknown or revoked.
+    pub fn authenticate(&self, token: &str) -> Result<Option<TerminalInfo>> {
+        authenticate(&self.0, token)
+    }
+}
+
+fn authenticate(conn: &rusqlite::Connection, token: &str) -> Result<Option<TerminalInfo>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT terminal, site FROM terminals WHERE token_hash = ?1 AND revoked = 0",
+        )?
+        .query_row([hash(token)], |r| {
+            Ok(TerminalInfo {
+                terminal: r.get(0)?,
+                site: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
 fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -243,18 +268,22 @@ impl Store {
 
     /// The terminal a token belongs to, unless it is unknown or revoked.
     pub fn authenticate(&self, token: &str) -> Result<Option<TerminalInfo>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT terminal, site FROM terminals WHERE token_hash = ?1 AND revoked = 0",
-            )?
-            .query_row([hash(token)], |r| {
-                Ok(TerminalInfo {
-                    terminal: r.get(0)?,
-                    site: r.get(1)?,
-                })
-            })
-            .optional()?)
+        authenticate(&self.conn, token)
+    }
+
+    /// A read-only connection of its own to this store's file for checking tokens, so
+    /// a request learns who sent it without waiting for a push to commit. `None` for a
+    /// store in memory.
+    pub fn token_reader(&self) -> Result<Option<TokenReader>> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Some(TokenReader(conn)))
     }
 
     pub fn revoke_terminal(&mut self, terminal: &str) -> Result<()> {
