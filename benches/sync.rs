@@ -46,7 +46,7 @@ use floorhand::sync::wire::{
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 /// Events per `Store::record` call (one transaction) while recording on a terminal.
@@ -204,20 +204,21 @@ fn main() -> Res<()> {
         return Err("terminal A still has pending events after its round".into());
     }
     let push_eps = round_a.pushed as f64 / push_s;
-    let per_push = Summary::of(timed.push_ms.clone());
+    let push_times = timed.push_times();
+    let per_push = Summary::of(push_times.ms.clone());
     println!(
         "push: {} events in {} pushes of up to {MAX_BATCH} in {push_s:.3} s = {push_eps:.0} \
          events/s; per push round trip p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; server \
          store time per push mean {:.2} ms ({:.0}% of the push phase); the client between \
          pushes (reading the outbox, recording answers) {:.3} s",
         round_a.pushed,
-        timed.pushes,
+        push_times.ms.len(),
         per_push.p50,
         per_push.p99,
         per_push.max,
         server_push.mean_ms(),
         100.0 * server_push.secs / push_s,
-        push_s - timed.push_total.as_secs_f64()
+        push_s - push_times.total.as_secs_f64()
     );
     println!(
         "push: the same round then pulled {} events back (its own, marked synced) in {:.3} s; \
@@ -561,9 +562,8 @@ impl ServerPushTime {
 /// A transport that times what goes through it.
 struct Timed<T> {
     inner: T,
-    pushes: usize,
-    push_ms: Vec<f64>,
-    push_total: Duration,
+    /// Shared with the handles the round pushes through (see `Transport::pipeline`).
+    pushes: Arc<Mutex<PushTimes>>,
     pulls: usize,
     pulled_events: usize,
     pull_ms: Vec<f64>,
@@ -571,6 +571,52 @@ struct Timed<T> {
     snapshot_done: Option<Instant>,
     first_pull: Option<Instant>,
     snapshot_took: Duration,
+}
+
+/// Round trips of pushes.
+#[derive(Debug, Clone, Default)]
+struct PushTimes {
+    ms: Vec<f64>,
+    total: Duration,
+}
+
+fn timed_push<T: Transport + ?Sized>(
+    inner: &mut T,
+    times: &Mutex<PushTimes>,
+    request: &PushRequest,
+) -> Result<PushResponse, TransportError> {
+    let t = Instant::now();
+    let out = inner.push(request);
+    let took = t.elapsed();
+    let mut times = times.lock().unwrap_or_else(|e| e.into_inner());
+    times.ms.push(ms(took));
+    times.total += took;
+    out
+}
+
+/// A push handle of a [`Timed`] transport: it times into the same record.
+struct TimedPushes {
+    inner: Box<dyn Transport + Send>,
+    times: Arc<Mutex<PushTimes>>,
+}
+
+impl Transport for TimedPushes {
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        timed_push(&mut *self.inner, &self.times, request)
+    }
+
+    fn pull(
+        &mut self,
+        after: i64,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<PullResponse, TransportError> {
+        self.inner.pull(after, limit, wait_secs)
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
+        self.inner.snapshot()
+    }
 }
 
 /// Where a round's time went.
@@ -588,9 +634,7 @@ impl<T: Transport> Timed<T> {
     fn new(inner: T) -> Self {
         Self {
             inner,
-            pushes: 0,
-            push_ms: Vec::new(),
-            push_total: Duration::ZERO,
+            pushes: Arc::default(),
             pulls: 0,
             pulled_events: 0,
             pull_ms: Vec::new(),
@@ -599,6 +643,14 @@ impl<T: Transport> Timed<T> {
             first_pull: None,
             snapshot_took: Duration::ZERO,
         }
+    }
+
+    /// Every push's round trip so far, on whichever handle it went.
+    fn push_times(&self) -> PushTimes {
+        self.pushes
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// The phases of a round that started at `start` and has just ended.
@@ -618,13 +670,14 @@ impl<T: Transport> Timed<T> {
 
 impl<T: Transport> Transport for Timed<T> {
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        let t = Instant::now();
-        let out = self.inner.push(request);
-        let took = t.elapsed();
-        self.pushes += 1;
-        self.push_ms.push(ms(took));
-        self.push_total += took;
-        out
+        timed_push(&mut self.inner, &self.pushes, request)
+    }
+
+    fn pipeline(&self) -> Option<Box<dyn Transport + Send>> {
+        Some(Box::new(TimedPushes {
+            inner: self.inner.pipeline()?,
+            times: Arc::clone(&self.pushes),
+        }))
     }
 
     fn pull(

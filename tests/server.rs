@@ -376,6 +376,58 @@ fn pushes_are_ordered_checked_and_idempotent() -> TestResult {
     server.shutdown()
 }
 
+/// A terminal keeps two pushes in flight, and the later one can reach the server
+/// first: it waits for its predecessor instead of being refused for the gap, and both
+/// are answered as if they had come in order.
+#[test]
+fn a_push_that_overtakes_its_predecessor_waits_for_it() -> TestResult {
+    let server = demo_server()?;
+    let token = server.enroll("T01")?;
+    // The server learns where T01 stands.
+    let first = server.push(&token, &[wire("T01", 1, "1001", login("1001"))])?;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let head = server.head()?;
+    let earlier = vec![
+        wire("T01", 2, "1001", received("SKU-10001", "DOCK-01", 2)),
+        wire("T01", 3, "1001", received("SKU-10002", "DOCK-01", 3)),
+    ];
+    let later = vec![
+        wire("T01", 4, "1001", received("SKU-10001", "DOCK-01", 4)),
+        wire("T01", 5, "1001", login("1001")),
+    ];
+    let waiting = |server: &Server| -> TestResult<bool> {
+        let m = server.get("/metrics", None)?;
+        Ok(m.body
+            .lines()
+            .any(|l| l == "floorhand_pushes_waiting_for_predecessor 1"))
+    };
+    let (later_answer, earlier_answer) = std::thread::scope(|s| -> TestResult<_> {
+        let later_push = s.spawn(|| server.push(&token, &later));
+        // The earlier push leaves only once the later one waits at the server.
+        eventually(Duration::from_secs(10), || waiting(&server))?;
+        let earlier_answer = server.push(&token, &earlier)?;
+        let later_answer = later_push.join().map_err(|_| "the later push panicked")??;
+        Ok((later_answer, earlier_answer))
+    })?;
+    assert_eq!(earlier_answer.status, 200, "{}", earlier_answer.body);
+    assert_eq!(later_answer.status, 200, "{}", later_answer.body);
+    let gseqs = |a: &Answer| -> TestResult<Vec<(i64, i64)>> {
+        Ok(a.json::<PushResponse>()?
+            .results
+            .iter()
+            .map(|r| match r {
+                PushResult::Accepted { seq, gseq, .. } => (*seq, *gseq),
+                PushResult::Rejected { seq, .. } => (*seq, -1),
+            })
+            .collect())
+    };
+    assert_eq!(gseqs(&earlier_answer)?, vec![(2, head + 1), (3, head + 2)]);
+    assert_eq!(gseqs(&later_answer)?, vec![(4, head + 3), (5, head + 4)]);
+    assert!(!waiting(&server)?, "a push is still counted as waiting");
+    assert_eq!(server.admin()?.balance("DOCK-01", "SKU-10001", "")?, 6);
+    server.shutdown()
+}
+
 #[test]
 fn bad_input_is_refused_with_a_reason_and_writes_nothing() -> TestResult {
     let server = demo_server()?;

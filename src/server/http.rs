@@ -241,7 +241,6 @@ async fn push(
     match out {
         Ok(results) => {
             state.metrics.pushed(&results);
-            state.pushed.notify_waiters();
             let rejected = results
                 .iter()
                 .filter(|r| matches!(r, crate::sync::wire::PushResult::Rejected { .. }))

@@ -24,6 +24,8 @@ pub struct Metrics {
     push_buckets: [AtomicU64; BUCKETS.len() + 1],
     push_nanos: AtomicU64,
     push_count: AtomicU64,
+    /// Pushes waiting now for a push of the same terminal sent before them.
+    overtaken: AtomicU64,
     terminals_seen: Mutex<HashSet<String>>,
 }
 
@@ -48,6 +50,15 @@ impl Metrics {
     /// Store transactions that committed pushes; fewer than pushes when they queue up.
     pub fn push_commits(&self) -> u64 {
         self.push_commits.load(Ordering::Relaxed)
+    }
+
+    /// A push waits for its predecessor (`true`), or has stopped waiting.
+    pub(super) fn overtaken(&self, waiting: bool) {
+        if waiting {
+            self.overtaken.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.overtaken.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn conflict(&self) {
@@ -140,6 +151,13 @@ impl Metrics {
         let sum = self.push_nanos.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(out, "{name}_sum {sum}");
         let _ = writeln!(out, "{name}_count {count}");
+        let name = "floorhand_pushes_waiting_for_predecessor";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Pushes that reached the server before an earlier push of their terminal and wait for it."
+        );
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "{name} {}", self.overtaken.load(Ordering::Relaxed));
         let name = "floorhand_terminals_seen";
         let _ = writeln!(
             out,

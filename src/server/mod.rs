@@ -40,6 +40,7 @@ pub use metrics::Metrics;
 use crate::store::{PushError, StoreError, TerminalInfo, TerminalReport};
 use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -160,6 +161,10 @@ pub trait Tokens: Send + 'static {
     fn authenticate(&mut self, token: &str) -> Result<Option<TerminalInfo>, BackendError>;
 }
 
+/// How long a push that overtook its predecessor waits for it (see
+/// [`AppState::push`]).
+const OVERTAKEN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How often the server looks for background work when it is otherwise idle.
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -211,6 +216,9 @@ pub struct AppState {
     /// Pushes waiting for the store: whichever request gets the store first commits all
     /// of them together (see [`AppState::push`]).
     push_queue: Arc<Mutex<Vec<PushJob>>>,
+    /// The next `seq` the store expects from each terminal that pushed since the server
+    /// started, so that a push which overtook its predecessor can wait for it.
+    next_seq: Arc<Mutex<HashMap<String, i64>>>,
     metrics: Arc<Metrics>,
     /// Turns `true` when the server shuts down, so long polls answer at once.
     stopping: watch::Receiver<bool>,
@@ -226,6 +234,7 @@ impl AppState {
             tokens,
             pushed: Arc::new(Notify::new()),
             push_queue: Arc::new(Mutex::new(Vec::new())),
+            next_seq: Arc::new(Mutex::new(HashMap::new())),
             metrics: Arc::new(Metrics::default()),
             stopping,
             stop: Arc::new(stop),
@@ -245,10 +254,15 @@ impl AppState {
         who: TerminalInfo,
         events: Vec<WireEvent>,
     ) -> Result<Vec<PushResult>, BackendError> {
+        if let Some(first) = events.first().map(|e| e.seq) {
+            self.wait_for_predecessor(&who.terminal, first).await;
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         lock(&self.push_queue).push(PushJob { who, events, reply });
         let queue = Arc::clone(&self.push_queue);
         let metrics = Arc::clone(&self.metrics);
+        let next_seq = Arc::clone(&self.next_seq);
+        let pushed = Arc::clone(&self.pushed);
         // Awaited even when another request has committed this push already: each request
         // keeps its turn at the store, so terminals cannot queue up more work than the
         // store takes.
@@ -264,15 +278,49 @@ impl AppState {
             let results = b.push_many(&pushes, Utc::now());
             drop(pushes);
             for (job, result) in jobs.into_iter().zip(results) {
+                if let Some(last) = result.as_ref().ok().and_then(|r| r.last()) {
+                    let mut next = lock(&next_seq);
+                    let at = next.entry(job.who.terminal.clone()).or_default();
+                    *at = (*at).max(last.seq() + 1);
+                }
                 // The request may have gone away (client closed); its answer is moot.
                 let _ = job.reply.send(result);
             }
+            // Long polls look again; pushes waiting for a predecessor check their turn.
+            pushed.notify_waiters();
             Ok(())
         })
         .await?;
         answer.await.map_err(|_| {
             BackendError::Internal("the push was lost before it was answered".into())
         })?
+    }
+
+    /// A terminal keeps up to two pushes in flight (each on its own connection), and the
+    /// later one can reach the server first. It waits here, at most [`OVERTAKEN_WAIT`],
+    /// until the store holds the events before its first, so the store does not refuse
+    /// it for a gap that its predecessor is about to fill. A gap nothing fills is refused
+    /// by the store after the wait, as before.
+    async fn wait_for_predecessor(&self, terminal: &str, first: i64) {
+        let deadline = tokio::time::Instant::now() + OVERTAKEN_WAIT;
+        let mut waiting = false;
+        loop {
+            let mut notified = std::pin::pin!(self.pushed.notified());
+            notified.as_mut().enable();
+            let behind = lock(&self.next_seq)
+                .get(terminal)
+                .is_some_and(|&next| next < first);
+            if behind && !waiting {
+                waiting = true;
+                self.metrics.overtaken(true);
+            }
+            if !behind || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                break;
+            }
+        }
+        if waiting {
+            self.metrics.overtaken(false);
+        }
     }
 
     /// The terminal a bearer token belongs to; `None` when unknown or revoked.

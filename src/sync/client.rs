@@ -9,6 +9,7 @@ use super::wire::{
 };
 use crate::store::{Enrolment, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,12 @@ pub trait Transport {
         wait_secs: u64,
     ) -> Result<PullResponse, TransportError>;
     fn snapshot(&mut self) -> Result<Snapshot, TransportError>;
+    /// Another handle to the same server, usable from another thread (its own
+    /// connection), so that a round keeps two pushes in flight; `None` (the default)
+    /// sends one push at a time.
+    fn pipeline(&self) -> Option<Box<dyn Transport + Send>> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,9 +77,9 @@ pub struct Round {
 }
 
 /// One sync round: bootstrap if new, push every pending event in batches of at most 500,
-/// then pull until caught up. Each batch is answered and recorded before the next, so a
-/// round cut short anywhere resumes safely: the server answers a resent event with its
-/// stored result.
+/// then pull until caught up. Answers are recorded in the order the batches were sent,
+/// and an event counts as sent only once its answer is recorded, so a round cut short
+/// anywhere resumes safely: the server answers a resent event with its stored result.
 pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
     let mut done = Round::default();
     store.use_sync_memory()?;
@@ -81,6 +88,9 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     let mut batch = store.pending(MAX_BATCH)?;
     // The last batch sent and its answers, not yet recorded in the store.
     let mut answered: Option<Vec<PushResult>> = None;
+    // Two connections for pushes, when the transport has them; otherwise one push at a
+    // time, overlapped with the store's work below.
+    let mut pair = pipelined(transport);
     loop {
         let facts = Facts {
             enrolled: store.enrolment()?.is_some(),
@@ -93,6 +103,12 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                 let snapshot = transport.snapshot()?;
                 store.bootstrap(&snapshot)?;
                 done.bootstrapped = true;
+                batch = store.pending(MAX_BATCH)?;
+            }
+            Step::Push(_) if pair.is_some() => {
+                if let Some(pair) = pair.take() {
+                    push_pipelined(store, pair, std::mem::take(&mut batch), &mut done)?;
+                }
                 batch = store.pending(MAX_BATCH)?;
             }
             Step::Push(n) => {
@@ -113,24 +129,9 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                     (response, local.join())
                 });
                 let next = joined(local, "reading the outbox")?;
-                let response = match response {
-                    Err(TransportError::Conflict(body)) => {
-                        return Err(match plan::conflict(&request.events, body.expected_seq) {
-                            Conflict::Reenroll => SyncError::Reenroll,
-                            Conflict::ServerBehind { expected } => {
-                                SyncError::ServerBehind { expected }
-                            }
-                        });
-                    }
-                    other => other?,
-                };
+                let response = response.map_err(|e| refused(&request, e))?;
                 plan::check_results(&request.events, &response.results)?;
-                done.pushed += response.results.len();
-                done.rejected += response
-                    .results
-                    .iter()
-                    .filter(|r| matches!(r, PushResult::Rejected { .. }))
-                    .count();
+                count(&mut done, &response.results);
                 answered = Some(response.results);
                 batch = next;
             }
@@ -143,6 +144,88 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     done.pulled += pull_to_head(store, transport)?;
     store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
     Ok(done)
+}
+
+/// Two handles for pushes from other threads, when the transport offers them.
+fn pipelined(transport: &dyn Transport) -> Option<[Box<dyn Transport + Send>; 2]> {
+    Some([transport.pipeline()?, transport.pipeline()?])
+}
+
+/// What a push thread hands back: its connection, what it sent and the answer.
+type Sent = (
+    Box<dyn Transport + Send>,
+    PushRequest,
+    Result<PushResponse, TransportError>,
+);
+
+/// Push everything pending, starting with `batch`, with two batches in flight: while the
+/// server commits one, the next is on its way and this thread records the answers to
+/// the one before and reads the one after. Answers are taken in the order the batches
+/// were sent; the server keeps each terminal's pushes in order (a push that overtakes
+/// its predecessor waits for it there).
+fn push_pipelined(
+    store: &mut Store,
+    handles: [Box<dyn Transport + Send>; 2],
+    mut batch: Vec<WireEvent>,
+    done: &mut Round,
+) -> Result<(), SyncError> {
+    let mut idle: Vec<Box<dyn Transport + Send>> = handles.into();
+    std::thread::scope(|s| {
+        let mut in_flight: VecDeque<std::thread::ScopedJoinHandle<'_, Sent>> = VecDeque::new();
+        let mut answered: Option<PushResponse> = None;
+        loop {
+            // Send first (the next batch is read already), then record the last answers:
+            // the server should never wait for this thread.
+            while !batch.is_empty() {
+                let Some(mut handle) = idle.pop() else { break };
+                let request = PushRequest {
+                    events: std::mem::take(&mut batch),
+                };
+                let sent_up_to = request.events.last().map_or(0, |e| e.seq);
+                in_flight.push_back(s.spawn(move || {
+                    let answer = handle.push(&request);
+                    (handle, request, answer)
+                }));
+                batch = store.pending_after(sent_up_to, MAX_BATCH)?;
+            }
+            if let Some(response) = answered.take() {
+                store.record_push_results(&response.results)?;
+            }
+            let Some(oldest) = in_flight.pop_front() else {
+                return Ok(());
+            };
+            let (handle, request, answer) = oldest.join().map_err(|_| {
+                SyncError::Store(StoreError::Rejected("a push failed unexpectedly".into()))
+            })?;
+            idle.push(handle);
+            let response = answer.map_err(|e| refused(&request, e))?;
+            plan::check_results(&request.events, &response.results)?;
+            count(done, &response.results);
+            answered = Some(response);
+        }
+    })
+}
+
+/// A push's transport error as the round reports it.
+fn refused(request: &PushRequest, e: TransportError) -> SyncError {
+    match e {
+        TransportError::Conflict(body) => {
+            match plan::conflict(&request.events, body.expected_seq) {
+                Conflict::Reenroll => SyncError::Reenroll,
+                Conflict::ServerBehind { expected } => SyncError::ServerBehind { expected },
+            }
+        }
+        other => other.into(),
+    }
+}
+
+/// Count a push's answers into the round.
+fn count(done: &mut Round, results: &[PushResult]) {
+    done.pushed += results.len();
+    done.rejected += results
+        .iter()
+        .filter(|r| matches!(r, PushResult::Rejected { .. }))
+        .count();
 }
 
 /// Pull in groups of pages, each group applied in one transaction (a big backlog
@@ -291,6 +374,15 @@ impl Http {
 }
 
 impl Transport for Http {
+    fn pipeline(&self) -> Option<Box<dyn Transport + Send>> {
+        // The agent is shared: the handle takes another connection from its pool.
+        Some(Box::new(Self {
+            agent: self.agent.clone(),
+            base: self.base.clone(),
+            token: self.token.clone(),
+        }))
+    }
+
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         Self::answer(
             self.agent
