@@ -220,25 +220,28 @@ impl Store {
                     PushResult::Accepted { id, gseq, .. } => (id, Some(*gseq), None),
                     PushResult::Rejected { id, reason, .. } => (id, None, Some(reason.as_str())),
                 };
-                let before: Option<(Option<i64>, Option<String>)> = s
+                // Mostly a first answer: one insert. Only a repeated one is read back.
+                let inserted = s
+                    .conn
+                    .prepare_cached(
+                        "INSERT INTO sync_results (id, gseq, reason) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (id) DO NOTHING",
+                    )?
+                    .execute(params![id, gseq, reason])?;
+                if inserted == 1 {
+                    if reason.is_some() {
+                        undo_stock(&s.conn, id)?;
+                    }
+                    continue;
+                }
+                let before: (Option<i64>, Option<String>) = s
                     .conn
                     .prepare_cached("SELECT gseq, reason FROM sync_results WHERE id = ?1")?
-                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .optional()?;
+                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))?;
                 match before {
-                    None => {
-                        s.conn
-                            .prepare_cached(
-                                "INSERT INTO sync_results (id, gseq, reason) VALUES (?1, ?2, ?3)",
-                            )?
-                            .execute(params![id, gseq, reason])?;
-                        if reason.is_some() {
-                            undo_stock(&s.conn, id)?;
-                        }
-                    }
-                    Some((g, _)) if g.is_some() && g == gseq => {}
-                    Some((None, Some(why))) if gseq.is_none() && reason == Some(why.as_str()) => {}
-                    Some(_) => {
+                    (g, _) if g.is_some() && g == gseq => {}
+                    (None, Some(why)) if gseq.is_none() && reason == Some(why.as_str()) => {}
+                    _ => {
                         return Err(StoreError::Rejected(format!(
                             "the server answered event {id} twice, differently"
                         )));
