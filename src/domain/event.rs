@@ -53,7 +53,11 @@ pub struct ReceiptRef {
     pub sscc: Option<String>,
 }
 
+/// Serialized with its kind as the tag, first: `{"kind": "stock_moved", "sku": ...}`.
+/// (The derives below are serde's own code for that shape, as inherent functions; the
+/// trait impls after the enum use them, reading movements faster.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// Reference data: an item was created or its master data replaced.
@@ -215,9 +219,182 @@ impl Event {
     }
 }
 
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Event::serialize(self, s)
+    }
+}
+
+/// Serde's derived code reads an internally tagged enum through a buffer of every field,
+/// since the tag could come last: a sixth of a push went there. Floorhand writes the
+/// kind first, so a movement (nearly every event a terminal pushes or pulls) is read
+/// straight from the object once its kind is known. Any other kind, or an object whose
+/// kind is not first, is gathered and read by the derived code, with the same errors.
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event: an object with its kind")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        use serde_json::Value;
+        let mut gathered = serde_json::Map::new();
+        match map.next_key::<String>()? {
+            Some(key) if key == "kind" => {
+                let kind: String = map.next_value()?;
+                if kind == "stock_moved" {
+                    let m = Moved::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                    return Ok(Event::StockMoved {
+                        sku: m.sku,
+                        lot: m.lot,
+                        from: m.from,
+                        to: m.to,
+                        qty: m.qty,
+                        reason: m.reason,
+                        receipt: m.receipt,
+                    });
+                }
+                gathered.insert(key, Value::String(kind));
+            }
+            Some(key) => {
+                let value: Value = map.next_value()?;
+                gathered.insert(key, value);
+            }
+            None => {}
+        }
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            gathered.insert(key, value);
+        }
+        Event::deserialize(Value::Object(gathered)).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The fields of [`Event::StockMoved`], read after its kind.
+#[derive(Deserialize)]
+struct Moved {
+    sku: String,
+    lot: String,
+    from: String,
+    to: String,
+    qty: i64,
+    reason: MoveReason,
+    #[serde(default)]
+    receipt: Option<ReceiptRef>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn samples() -> Vec<Event> {
+        let moved = |receipt: Option<ReceiptRef>| Event::StockMoved {
+            sku: "SKU-1".into(),
+            lot: "L\"7".into(),
+            from: "SUPPLIER".into(),
+            to: "DOCK-01".into(),
+            qty: 12,
+            reason: MoveReason::Receipt,
+            receipt,
+        };
+        vec![
+            moved(None),
+            moved(Some(ReceiptRef {
+                receipt: "R1".into(),
+                po: "PO-1".into(),
+                line: 2,
+                delivery_note: Some("DN-9".into()),
+                damaged: true,
+                approved_by: None,
+                sscc: Some("003123450000000017".into()),
+            })),
+            Event::LotDefined {
+                sku: "SKU-2".into(),
+                lot: "L1".into(),
+                expiry: chrono::NaiveDate::from_ymd_opt(2027, 2, 28),
+            },
+            Event::ReceiptStarted {
+                receipt: "R1".into(),
+                po: "PO-1".into(),
+                delivery_note: None,
+            },
+            Event::LoginFailed {
+                badge: "1001".into(),
+                failure: LoginFailure::WrongPin,
+            },
+            Event::LoggedOut {
+                badge: "1001".into(),
+                idle: true,
+            },
+        ]
+    }
+
+    /// Every kind reads back as written, with its kind first (as written) or last, and
+    /// the same as serde's derived code reads it.
+    #[test]
+    fn events_read_back_whatever_the_order_of_their_fields() -> Result<(), serde_json::Error> {
+        for e in samples() {
+            let text = serde_json::to_string(&e)?;
+            assert!(
+                text.starts_with(&format!("{{\"kind\":\"{}\"", e.kind())),
+                "{text}"
+            );
+            assert_eq!(serde_json::from_str::<Event>(&text)?, e, "{text}");
+            let derived = Event::deserialize(&mut serde_json::Deserializer::from_str(&text))?;
+            assert_eq!(derived, e);
+            // The kind last.
+            let value = serde_json::to_value(&e)?;
+            assert!(value.is_object(), "{text} is not an object");
+            let mut fields = value.as_object().cloned().unwrap_or_default();
+            let kind = fields.remove("kind");
+            let mut reordered = serde_json::Map::new();
+            reordered.extend(fields);
+            reordered.extend(kind.map(|k| ("kind".to_string(), k)));
+            let text = serde_json::to_string(&reordered)?;
+            assert_eq!(serde_json::from_str::<Event>(&text)?, e, "{text}");
+        }
+        Ok(())
+    }
+
+    /// Bad events are refused with the messages serde's derived code gives.
+    #[test]
+    fn bad_events_are_refused_with_the_derived_messages() {
+        for (text, says) in [
+            (
+                r#"{"kind":"stock_moved","sku":"S","lot":"","from":"A","to":"B","reason":"pick"}"#,
+                "missing field `qty`",
+            ),
+            (
+                r#"{"kind":"stock_moved","sku":"S","lot":"","from":"A","to":"B","qty":"x","reason":"pick"}"#,
+                "invalid type: string",
+            ),
+            (
+                r#"{"kind":"stock_moved","sku":"S","lot":"","from":"A","to":"B","qty":1,"reason":"stolen"}"#,
+                "unknown variant `stolen`",
+            ),
+            (
+                r#"{"kind":"teleported","badge":"1"}"#,
+                "unknown variant `teleported`",
+            ),
+            (r#"{"badge":"1"}"#, "missing field `kind`"),
+            (r#"{}"#, "missing field `kind`"),
+            (r#"["stock_moved"]"#, "invalid type: sequence"),
+        ] {
+            let got = serde_json::from_str::<Event>(text);
+            assert!(
+                matches!(&got, Err(err) if err.to_string().contains(says)),
+                "{text}: {got:?}"
+            );
+        }
+    }
 
     #[test]
     fn kind_matches_serde_tag() -> Result<(), serde_json::Error> {
