@@ -227,9 +227,9 @@ impl Serialize for Event {
 
 /// Serde's derived code reads an internally tagged enum through a buffer of every field,
 /// since the tag could come last: a sixth of a push went there. Floorhand writes the
-/// kind first, so a movement (nearly every event a terminal pushes or pulls) is read
-/// straight from the object once its kind is known. Any other kind, or an object whose
-/// kind is not first, is gathered and read by the derived code, with the same errors.
+/// kind first, so the common kinds (see `read_common`) are read straight from the
+/// object once the kind is known. Any other kind, or an object whose kind is not first,
+/// is gathered and read by the derived code, with the same errors.
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(EventVisitor)
@@ -251,17 +251,8 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
         match map.next_key::<String>()? {
             Some(key) if key == "kind" => {
                 let kind: String = map.next_value()?;
-                if kind == "stock_moved" {
-                    let m = Moved::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                    return Ok(Event::StockMoved {
-                        sku: m.sku,
-                        lot: m.lot,
-                        from: m.from,
-                        to: m.to,
-                        qty: m.qty,
-                        reason: m.reason,
-                        receipt: m.receipt,
-                    });
+                if let Some(event) = read_common(&kind, &mut map)? {
+                    return Ok(event);
                 }
                 gathered.insert(key, Value::String(kind));
             }
@@ -276,6 +267,69 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
         }
         Event::deserialize(Value::Object(gathered)).map_err(serde::de::Error::custom)
     }
+}
+
+/// The kinds that come by the thousand (movements in pushes and pulls, reference data
+/// in snapshots), read from the rest of the object; `None` for any other kind.
+fn read_common<'de, A: serde::de::MapAccess<'de>>(
+    kind: &str,
+    map: &mut A,
+) -> Result<Option<Event>, A::Error> {
+    fn rest<'de, T: Deserialize<'de>, A: serde::de::MapAccess<'de>>(
+        map: &mut A,
+    ) -> Result<T, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
+    Ok(Some(match kind {
+        "stock_moved" => {
+            let m: Moved = rest(map)?;
+            Event::StockMoved {
+                sku: m.sku,
+                lot: m.lot,
+                from: m.from,
+                to: m.to,
+                qty: m.qty,
+                reason: m.reason,
+                receipt: m.receipt,
+            }
+        }
+        "item_defined" => {
+            let d: ItemFields = rest(map)?;
+            Event::ItemDefined { item: d.item }
+        }
+        "location_defined" => {
+            let d: LocationFields = rest(map)?;
+            Event::LocationDefined {
+                location: d.location,
+            }
+        }
+        "lot_defined" => {
+            let d: LotFields = rest(map)?;
+            Event::LotDefined {
+                sku: d.sku,
+                lot: d.lot,
+                expiry: d.expiry,
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ItemFields {
+    item: Item,
+}
+
+#[derive(Deserialize)]
+struct LocationFields {
+    location: Location,
+}
+
+#[derive(Deserialize)]
+struct LotFields {
+    sku: String,
+    lot: String,
+    expiry: Option<chrono::NaiveDate>,
 }
 
 /// The fields of [`Event::StockMoved`], read after its kind.
@@ -305,36 +359,60 @@ mod tests {
             reason: MoveReason::Receipt,
             receipt,
         };
-        vec![
-            moved(None),
-            moved(Some(ReceiptRef {
-                receipt: "R1".into(),
-                po: "PO-1".into(),
-                line: 2,
-                delivery_note: Some("DN-9".into()),
-                damaged: true,
-                approved_by: None,
-                sscc: Some("003123450000000017".into()),
-            })),
-            Event::LotDefined {
-                sku: "SKU-2".into(),
-                lot: "L1".into(),
-                expiry: chrono::NaiveDate::from_ymd_opt(2027, 2, 28),
-            },
-            Event::ReceiptStarted {
-                receipt: "R1".into(),
-                po: "PO-1".into(),
-                delivery_note: None,
-            },
-            Event::LoginFailed {
-                badge: "1001".into(),
-                failure: LoginFailure::WrongPin,
-            },
-            Event::LoggedOut {
-                badge: "1001".into(),
-                idle: true,
-            },
-        ]
+        use crate::{demo, import};
+        let items = import::items(demo::ITEMS_CSV.as_bytes()).unwrap_or_default();
+        let locations = import::locations(demo::LOCATIONS_CSV.as_bytes()).unwrap_or_default();
+        let orders =
+            import::purchase_orders(demo::PURCHASE_ORDERS_CSV.as_bytes()).unwrap_or_default();
+        assert!(!items.is_empty() && !locations.is_empty() && !orders.is_empty());
+        let reference = items
+            .into_iter()
+            .take(3)
+            .map(|item| Event::ItemDefined { item })
+            .chain(
+                locations
+                    .into_iter()
+                    .take(3)
+                    .map(|location| Event::LocationDefined { location }),
+            )
+            .chain(
+                orders
+                    .into_iter()
+                    .take(2)
+                    .map(|order| Event::PurchaseOrderDefined { order }),
+            );
+        reference
+            .chain([
+                moved(None),
+                moved(Some(ReceiptRef {
+                    receipt: "R1".into(),
+                    po: "PO-1".into(),
+                    line: 2,
+                    delivery_note: Some("DN-9".into()),
+                    damaged: true,
+                    approved_by: None,
+                    sscc: Some("003123450000000017".into()),
+                })),
+                Event::LotDefined {
+                    sku: "SKU-2".into(),
+                    lot: "L1".into(),
+                    expiry: chrono::NaiveDate::from_ymd_opt(2027, 2, 28),
+                },
+                Event::ReceiptStarted {
+                    receipt: "R1".into(),
+                    po: "PO-1".into(),
+                    delivery_note: None,
+                },
+                Event::LoginFailed {
+                    badge: "1001".into(),
+                    failure: LoginFailure::WrongPin,
+                },
+                Event::LoggedOut {
+                    badge: "1001".into(),
+                    idle: true,
+                },
+            ])
+            .collect()
     }
 
     /// Every kind reads back as written, with its kind first (as written) or last, and
@@ -384,6 +462,11 @@ mod tests {
                 r#"{"kind":"teleported","badge":"1"}"#,
                 "unknown variant `teleported`",
             ),
+            (
+                r#"{"kind":"item_defined","item":{"sku":"S"}}"#,
+                "missing field `description`",
+            ),
+            (r#"{"kind":"lot_defined","sku":"S"}"#, "missing field `lot`"),
             (r#"{"badge":"1"}"#, "missing field `kind`"),
             (r#"{}"#, "missing field `kind`"),
             (r#"["stock_moved"]"#, "invalid type: sequence"),
