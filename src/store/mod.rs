@@ -384,7 +384,7 @@ fn append(
 ) -> Result<i64> {
     append_with(
         tx,
-        JOURNAL_INSERT,
+        Known::Fails,
         balances,
         id,
         terminal,
@@ -396,43 +396,20 @@ fn append(
     .ok_or_else(|| StoreError::Rejected(format!("event {id} is in the journal already")))
 }
 
-/// [`append`] for an event that may be in the journal already (pulled a second time):
-/// `None`, and nothing written, when its id is known. One statement rather than a
-/// lookup and an insert.
-#[allow(clippy::too_many_arguments)]
-fn append_if_new(
-    tx: &Connection,
-    balances: Balances,
-    id: &str,
-    terminal: &str,
-    seq: i64,
-    user: &str,
-    at: &str,
-    event: &Event,
-) -> Result<Option<i64>> {
-    append_with(
-        tx,
-        JOURNAL_INSERT_IF_NEW,
-        balances,
-        id,
-        terminal,
-        seq,
-        user,
-        at,
-        event,
-    )
+/// What [`append_with`] does with an event whose id the journal holds already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Fail: the id is new by construction (recorded here, or pushed at a new `seq`).
+    Fails,
+    /// Write nothing and answer `None`: an event pulled a second time. One statement
+    /// rather than a lookup and an insert.
+    Skipped,
 }
-
-const JOURNAL_INSERT: &str = "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-const JOURNAL_INSERT_IF_NEW: &str =
-    "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING";
 
 #[allow(clippy::too_many_arguments)]
 fn append_with(
     tx: &Connection,
-    insert: &str,
+    known: Known,
     balances: Balances,
     id: &str,
     terminal: &str,
@@ -442,6 +419,16 @@ fn append_with(
     event: &Event,
 ) -> Result<Option<i64>> {
     let payload = serde_json::to_string(event)?;
+    let insert = match known {
+        Known::Fails => {
+            "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        }
+        Known::Skipped => {
+            "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING"
+        }
+    };
     let inserted = tx.prepare_cached(insert)?.execute(rusqlite::params![
         id,
         terminal,

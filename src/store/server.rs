@@ -87,24 +87,20 @@ impl Seen {
         skus.retain(|s| !self.items.contains_key(*s));
         codes.retain(|c| !self.locations.contains_key(*c));
         if !skus.is_empty() {
-            let mut stmt = store.conn.prepare_cached(
+            self.items.extend(lookup(
+                store,
                 "SELECT j.value, i.lot_tracked FROM json_each(?1) j
                  LEFT JOIN items i ON i.sku = j.value",
-            )?;
-            let mut rows = stmt.query([serde_json::to_string(&skus)?])?;
-            while let Some(r) = rows.next()? {
-                self.items.insert(r.get(0)?, r.get(1)?);
-            }
+                &skus,
+            )?);
         }
         if !codes.is_empty() {
-            let mut stmt = store.conn.prepare_cached(
+            self.locations.extend(lookup(
+                store,
                 "SELECT j.value, l.site FROM json_each(?1) j
                  LEFT JOIN locations l ON l.code = j.value",
-            )?;
-            let mut rows = stmt.query([serde_json::to_string(&codes)?])?;
-            while let Some(r) = rows.next()? {
-                self.locations.insert(r.get(0)?, r.get(1)?);
-            }
+                &codes,
+            )?);
         }
         Ok(())
     }
@@ -158,6 +154,19 @@ fn authenticate(conn: &rusqlite::Connection, token: &str) -> Result<Option<Termi
             })
         })
         .optional()?)
+}
+
+/// Each of `names` with what `sql` (a query over `json_each(?1)`) answers for it.
+fn lookup<T: rusqlite::types::FromSql>(
+    store: &Store,
+    sql: &str,
+    names: &[&str],
+) -> Result<Vec<(String, Option<T>)>> {
+    let mut stmt = store.conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([serde_json::to_string(names)?], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn hash(secret: &str) -> String {

@@ -2,7 +2,7 @@
 //! the server gave, the pull cursor, and applying pulled events and snapshots.
 
 use super::apply::BalanceSums;
-use super::{Balances, Result, Store, StoreError, append_if_new};
+use super::{Balances, Known, Result, Store, StoreError, append_with};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
@@ -291,8 +291,9 @@ impl Store {
                 // Another terminal's event: the journal keeps it once (a page pulled
                 // again changes nothing), and only this terminal's own events have a
                 // row in `sync_results`.
-                let added = append_if_new(
+                let added = append_with(
                     &s.conn,
+                    Known::Skipped,
                     Balances::Projected,
                     &e.id,
                     &e.terminal,
