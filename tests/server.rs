@@ -378,22 +378,43 @@ fn pushes_are_ordered_checked_and_idempotent() -> TestResult {
 
 /// A terminal keeps two pushes in flight, and the later one can reach the server
 /// first: it waits for its predecessor instead of being refused for the gap, and both
-/// are answered as if they had come in order.
+/// are answered as if they had come in order. Also for a terminal's first pushes since
+/// the server started, when the server has not seen where it stands yet.
 #[test]
 fn a_push_that_overtakes_its_predecessor_waits_for_it() -> TestResult {
     let server = demo_server()?;
-    let token = server.enroll("T01")?;
-    // The server learns where T01 stands.
-    let first = server.push(&token, &[wire("T01", 1, "1001", login("1001"))])?;
+    // T02's first two pushes race; T01 races after a push the server has answered.
+    let t2 = server.enroll("T02")?;
+    overtaken(&server, &t2, "T02", 1)?;
+    let t1 = server.enroll("T01")?;
+    let first = server.push(&t1, &[wire("T01", 1, "1001", login("1001"))])?;
     assert_eq!(first.status, 200, "{}", first.body);
+    overtaken(&server, &t1, "T01", 2)?;
+    server.shutdown()
+}
+
+/// Send `terminal`'s next two pushes (from `seq`) the later one first, the earlier one
+/// once the later waits at the server; both must be accepted in order.
+fn overtaken(server: &Server, token: &str, terminal: &str, seq: i64) -> TestResult {
     let head = server.head()?;
+    let before = server.admin()?.balance("DOCK-01", "SKU-10001", "")?;
     let earlier = vec![
-        wire("T01", 2, "1001", received("SKU-10001", "DOCK-01", 2)),
-        wire("T01", 3, "1001", received("SKU-10002", "DOCK-01", 3)),
+        wire(terminal, seq, "1001", received("SKU-10001", "DOCK-01", 2)),
+        wire(
+            terminal,
+            seq + 1,
+            "1001",
+            received("SKU-10002", "DOCK-01", 3),
+        ),
     ];
     let later = vec![
-        wire("T01", 4, "1001", received("SKU-10001", "DOCK-01", 4)),
-        wire("T01", 5, "1001", login("1001")),
+        wire(
+            terminal,
+            seq + 2,
+            "1001",
+            received("SKU-10001", "DOCK-01", 4),
+        ),
+        wire(terminal, seq + 3, "1001", login("1001")),
     ];
     let waiting = |server: &Server| -> TestResult<bool> {
         let m = server.get("/metrics", None)?;
@@ -402,10 +423,10 @@ fn a_push_that_overtakes_its_predecessor_waits_for_it() -> TestResult {
             .any(|l| l == "floorhand_pushes_waiting_for_predecessor 1"))
     };
     let (later_answer, earlier_answer) = std::thread::scope(|s| -> TestResult<_> {
-        let later_push = s.spawn(|| server.push(&token, &later));
+        let later_push = s.spawn(|| server.push(token, &later));
         // The earlier push leaves only once the later one waits at the server.
-        eventually(Duration::from_secs(10), || waiting(&server))?;
-        let earlier_answer = server.push(&token, &earlier)?;
+        eventually(Duration::from_secs(10), || waiting(server))?;
+        let earlier_answer = server.push(token, &earlier)?;
         let later_answer = later_push.join().map_err(|_| "the later push panicked")??;
         Ok((later_answer, earlier_answer))
     })?;
@@ -421,11 +442,20 @@ fn a_push_that_overtakes_its_predecessor_waits_for_it() -> TestResult {
             })
             .collect())
     };
-    assert_eq!(gseqs(&earlier_answer)?, vec![(2, head + 1), (3, head + 2)]);
-    assert_eq!(gseqs(&later_answer)?, vec![(4, head + 3), (5, head + 4)]);
-    assert!(!waiting(&server)?, "a push is still counted as waiting");
-    assert_eq!(server.admin()?.balance("DOCK-01", "SKU-10001", "")?, 6);
-    server.shutdown()
+    assert_eq!(
+        gseqs(&earlier_answer)?,
+        vec![(seq, head + 1), (seq + 1, head + 2)]
+    );
+    assert_eq!(
+        gseqs(&later_answer)?,
+        vec![(seq + 2, head + 3), (seq + 3, head + 4)]
+    );
+    assert!(!waiting(server)?, "a push is still counted as waiting");
+    assert_eq!(
+        server.admin()?.balance("DOCK-01", "SKU-10001", "")?,
+        before + 6
+    );
+    Ok(())
 }
 
 #[test]

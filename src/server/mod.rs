@@ -115,6 +115,13 @@ pub trait Backend: Send + 'static {
     fn tokens(&self) -> Option<Box<dyn Tokens>> {
         None
     }
+    /// The next `seq` the store expects from `terminal`, if the backend can tell; the
+    /// server asks once per terminal, to keep its pushes in order (see
+    /// [`AppState::push`]).
+    fn expected_seq(&mut self, terminal: &str) -> Result<Option<i64>, BackendError> {
+        let _ = terminal;
+        Ok(None)
+    }
     /// Accept or reject a batch of the terminal's events in one durable commit.
     fn push(
         &mut self,
@@ -302,6 +309,20 @@ impl AppState {
     /// it for a gap that its predecessor is about to fill. A gap nothing fills is refused
     /// by the store after the wait, as before.
     async fn wait_for_predecessor(&self, terminal: &str, first: i64) {
+        if first > 1 && !lock(&self.next_seq).contains_key(terminal) {
+            // The first push from this terminal since the server started: ask the store
+            // where the terminal stands (once), or its first two pushes could race.
+            let t = terminal.to_string();
+            match self.call(move |b| b.expected_seq(&t)).await {
+                Ok(Some(expected)) => {
+                    let mut next = lock(&self.next_seq);
+                    let at = next.entry(terminal.to_string()).or_insert(expected);
+                    *at = (*at).max(expected);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(%terminal, "where the terminal stands is unknown: {e}"),
+            }
+        }
         let deadline = tokio::time::Instant::now() + OVERTAKEN_WAIT;
         let mut waiting = false;
         loop {

@@ -28,6 +28,10 @@ impl Backend for Store {
         }
     }
 
+    fn expected_seq(&mut self, terminal: &str) -> Result<Option<i64>, BackendError> {
+        Ok(Some(Store::expected_seq(self, terminal)?))
+    }
+
     fn push(
         &mut self,
         who: &TerminalInfo,

@@ -316,7 +316,7 @@ impl Store {
     }
 
     /// The next sequence number the server expects from `terminal`.
-    fn expected_seq(&self, terminal: &str) -> Result<i64> {
+    pub fn expected_seq(&self, terminal: &str) -> Result<i64> {
         Ok(self
             .conn
             .prepare_cached(
