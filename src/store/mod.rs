@@ -285,6 +285,16 @@ impl Store {
 
     /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
     /// otherwise. Reads inside `f` see its own uncommitted writes.
+    /// [`Store::transact`] for a write that cannot change what pushes check events
+    /// against (balances, exceptions, enrolments): the server keeps its loaded items,
+    /// locations and users.
+    fn transact_keeping_seen<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let seen = std::mem::take(&mut self.seen);
+        let out = self.transact(f);
+        self.seen = seen;
+        out
+    }
+
     fn transact<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.read_only {
             return Err(StoreError::ReadOnly);

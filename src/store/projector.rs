@@ -186,10 +186,8 @@ impl Store {
             return Ok(Some(0));
         }
         let fold = std::mem::take(&mut self.fold);
-        // A flush writes balances and exceptions, no reference data: what pushes looked
-        // up still holds.
-        let seen = std::mem::take(&mut self.seen);
-        let out = self.transact(|s| {
+        // A flush writes balances and exceptions, no reference data.
+        let out = self.transact_keeping_seen(|s| {
             if s.projected_through()?.unwrap_or(0) != fold.from {
                 return Ok(None);
             }
@@ -216,7 +214,6 @@ impl Store {
             s.set_projected_through(mark)?;
             Ok(Some(mark))
         });
-        self.seen = seen;
         match out {
             Ok(Some(mark)) => {
                 self.fold = Fold {
