@@ -629,6 +629,30 @@ fn negative_merge(s: &mut Store, t1: &mut Term, t2: &mut Term) -> TestResult<i64
     Ok(held)
 }
 
+/// A server with T3 bootstrapped on it, then [`negative_merge`] pushed by T1 and T2.
+struct Merged {
+    _dir: tempfile::TempDir,
+    s: Store,
+    t3: Store,
+    who3: TerminalInfo,
+    held: i64,
+}
+
+fn merged() -> TestResult<Merged> {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    Ok(Merged {
+        _dir: dir,
+        s,
+        t3,
+        who3: Term::new("T3").who,
+        held,
+    })
+}
+
 /// The ExceptionRaised events among `events`: (id, location, sku, qty).
 fn raised_in(events: &[floorhand::sync::wire::Ordered]) -> Vec<(String, String, String, i64)> {
     events
@@ -749,12 +773,13 @@ fn a_negative_merge_raises_one_exception_when_folded_and_terminals_pull_it() -> 
 /// pushes learns the exception in the same round, without anyone calling catch_up.
 #[test]
 fn a_pull_to_the_head_folds_first_and_carries_the_exception() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
-    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
-    let who3 = Term::new("T3").who;
-    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
-    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    let Merged {
+        _dir,
+        mut s,
+        mut t3,
+        who3,
+        held,
+    } = merged()?;
     ensure!(
         mark(&s)? < s.head()? && exceptions(&s, "open")?.is_empty(),
         "the pushes were folded without a fold"
@@ -816,12 +841,13 @@ fn a_pull_to_the_head_leaves_an_ordinary_fold_for_later() -> TestResult {
 /// journal keeps each once, the balances count each once, and the cursor still moves.
 #[test]
 fn events_pulled_again_are_applied_once() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
-    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
-    let who3 = Term::new("T3").who;
-    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
-    let held = negative_merge(&mut s, &mut t1, &mut t2)?;
+    let Merged {
+        _dir,
+        mut s,
+        mut t3,
+        who3,
+        held,
+    } = merged()?;
     let page = s.pull(&who3, t3.cursor()?, 1000)?;
     let applied = t3.apply_pulled(&page.events)?;
     let before = (t3.journal_len()?, t3.balance(BIN, SKU, "")?);
