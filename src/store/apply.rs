@@ -355,24 +355,49 @@ pub(super) fn add_balance(
     Ok(now)
 }
 
-/// A balance: (location, sku, lot).
-pub(super) type BalanceKey = (String, String, String);
-
 /// Movements summed per balance, written later in one pass: each balance once, in key
 /// order, so consecutive updates land on the same pages of the tree.
+///
+/// A balance is keyed by one string (see [`pack`]): one allocation per balance owed
+/// rather than three, and none to find a balance already owed.
 #[derive(Debug, Default)]
-pub(super) struct BalanceSums(FxHashMap<BalanceKey, i64>);
+pub(super) struct BalanceSums {
+    sums: FxHashMap<String, i64>,
+    /// The key being looked up, reused.
+    scratch: String,
+}
+
+/// A balance (location, sku, lot) as one string: the location and the sku each after
+/// its length in bytes and a colon, then the lot. Unambiguous whatever the codes hold.
+fn pack(out: &mut String, location: &str, sku: &str, lot: &str) {
+    use std::fmt::Write;
+    out.clear();
+    let _ = write!(out, "{}:{location}{}:{sku}{lot}", location.len(), sku.len());
+}
+
+/// The (location, sku, lot) that [`pack`] made `key` from.
+fn unpack(key: &str) -> Option<(&str, &str, &str)> {
+    let (n, rest) = key.split_once(':')?;
+    let (location, rest) = rest.split_at_checked(n.parse().ok()?)?;
+    let (n, rest) = rest.split_once(':')?;
+    let (sku, lot) = rest.split_at_checked(n.parse().ok()?)?;
+    Some((location, sku, lot))
+}
 
 impl BalanceSums {
     pub fn add(&mut self, from: &str, to: &str, sku: &str, lot: &str, qty: i64) {
-        *self
-            .0
-            .entry((from.to_string(), sku.to_string(), lot.to_string()))
-            .or_default() -= qty;
-        *self
-            .0
-            .entry((to.to_string(), sku.to_string(), lot.to_string()))
-            .or_default() += qty;
+        self.bump(from, sku, lot, -qty);
+        self.bump(to, sku, lot, qty);
+    }
+
+    fn bump(&mut self, location: &str, sku: &str, lot: &str, delta: i64) {
+        pack(&mut self.scratch, location, sku, lot);
+        match self.sums.get_mut(self.scratch.as_str()) {
+            Some(sum) => *sum += delta,
+            None => {
+                self.sums.insert(self.scratch.clone(), delta);
+            }
+        }
     }
 
     /// Add an event's stock effect, if it has one.
@@ -392,25 +417,73 @@ impl BalanceSums {
 
     /// How many balances are owed.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.sums.len()
     }
 
-    /// The sums owed, balance by balance.
-    pub fn iter(&self) -> impl Iterator<Item = (&BalanceKey, i64)> {
-        self.0.iter().map(|(k, d)| (k, *d))
+    /// The sums owed, balance by balance: ((location, sku, lot), sum).
+    pub fn iter(&self) -> impl Iterator<Item = ((&str, &str, &str), i64)> {
+        self.sums.iter().filter_map(|(k, d)| Some((unpack(k)?, *d)))
     }
 
     /// Write every sum; returns the balances left negative, with their quantity.
     pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
-        let mut sums: Vec<(&BalanceKey, &i64)> = self.0.iter().filter(|(_, d)| **d != 0).collect();
+        let mut sums: Vec<((&str, &str, &str), i64)> =
+            self.iter().filter(|(_, d)| *d != 0).collect();
         sums.sort_unstable();
         let mut negative = Vec::new();
         for ((location, sku, lot), delta) in sums {
-            let now = add_balance(tx, location, sku, lot, *delta)?;
+            let now = add_balance(tx, location, sku, lot, delta)?;
             if now < 0 {
-                negative.push((location.clone(), sku.clone(), lot.clone(), now));
+                negative.push((location.to_string(), sku.to_string(), lot.to_string(), now));
             }
         }
         Ok(negative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A packed balance reads back as the codes it was made of, whatever they hold.
+    #[test]
+    fn a_packed_balance_unpacks_to_its_codes() {
+        let cases = [
+            ("DOCK-01", "SKU-1", ""),
+            ("A:1", "12:3", "L:7"),
+            ("", "", ""),
+            ("3:x", "", "9"),
+            ("Lager-Ä", "ÄÖÜ", "ß"),
+        ];
+        let mut key = String::new();
+        for (location, sku, lot) in cases {
+            pack(&mut key, location, sku, lot);
+            assert_eq!(unpack(&key), Some((location, sku, lot)), "{key:?}");
+        }
+        assert_eq!(unpack("x:DOCK"), None);
+        assert_eq!(unpack("9:DOCK"), None);
+    }
+
+    /// Movements sum per balance, and a balance's sum is found again whichever
+    /// movement names it.
+    #[test]
+    fn movements_sum_per_balance() {
+        let mut sums = BalanceSums::default();
+        sums.add("SUPPLIER", "DOCK", "S1", "", 5);
+        sums.add("DOCK", "A-1", "S1", "", 3);
+        sums.add("DOCK", "A:1", "S1", "L", 2);
+        let mut got: Vec<_> = sums.iter().collect();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            vec![
+                (("A-1", "S1", ""), 3),
+                (("A:1", "S1", "L"), 2),
+                (("DOCK", "S1", ""), 2),
+                (("DOCK", "S1", "L"), -2),
+                (("SUPPLIER", "S1", ""), -5),
+            ]
+        );
+        assert_eq!(sums.len(), 5);
     }
 }

@@ -251,7 +251,7 @@ impl Store {
             if delta < 0 {
                 let now = self.balance(location, sku, lot)? + delta;
                 if now < 0 {
-                    negative.push((location.clone(), sku.clone(), lot.clone(), now));
+                    negative.push((location.to_string(), sku.to_string(), lot.to_string(), now));
                 }
             }
         }
