@@ -516,8 +516,9 @@ impl Store {
         if let Err(reason) = may_record(user, &e.user, &e.event) {
             return Ok(Err(reason));
         }
-        let mut skus: Vec<&str> = Vec::new();
-        let mut locations: Vec<&str> = Vec::new();
+        // What the event names, checked below: at most one item and two locations.
+        let (mut sku_named, mut locations): (Option<&str>, [Option<&str>; 2]) =
+            (None, [None, None]);
         match &e.event {
             Event::StockMoved {
                 sku,
@@ -537,21 +538,21 @@ impl Store {
                         "lot {lot:?} does not fit the lot rules of {sku}"
                     )));
                 }
-                skus.push(sku);
-                locations.extend([from.as_str(), to.as_str()]);
+                sku_named = Some(sku);
+                locations = [Some(from), Some(to)];
             }
-            Event::LotDefined { sku, .. } => skus.push(sku),
+            Event::LotDefined { sku, .. } => sku_named = Some(sku),
             Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
                 return Ok(Err(format!("not found: purchase order {po}")));
             }
             _ => {}
         }
-        for sku in skus {
-            if seen.lot_tracked(sku).is_none() {
-                return Ok(Err(format!("not found: item {sku}")));
-            }
+        if let Some(sku) = sku_named
+            && seen.lot_tracked(sku).is_none()
+        {
+            return Ok(Err(format!("not found: item {sku}")));
         }
-        for code in locations {
+        for code in locations.into_iter().flatten() {
             match seen.site_of(code) {
                 None => return Ok(Err(format!("not found: location {code}"))),
                 Some(s) if s != site => {
