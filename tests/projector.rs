@@ -880,6 +880,45 @@ fn events_pulled_again_are_applied_once() -> TestResult {
     Ok(())
 }
 
+/// A pulled movement that empties a balance on the terminal removes its row: no balance
+/// is kept at zero, as when the terminal records the movement itself.
+#[test]
+fn a_pulled_movement_that_empties_a_bin_removes_its_balance() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t3 = bootstrapped_terminal(&mut s, dir.path(), "T3")?;
+    let who3 = Term::new("T3").who;
+    let held = t3.balance(BIN, SKU, "")?;
+    ensure!(held > 0, "T3 holds no {SKU} at {BIN}");
+    let zero_rows = |t: &Store| -> TestResult<i64> {
+        Ok(t.connection()
+            .query_row("SELECT COUNT(*) FROM balances WHERE qty = 0", [], |r| {
+                r.get(0)
+            })?)
+    };
+    let mut t1 = Term::new("T1");
+    t1.push(&mut s, &[mv(SKU, "", BIN, "A-01-01-2", held)])?;
+    let page = s.pull(&who3, t3.cursor()?, 1000)?;
+    t3.apply_pulled(&page.events)?;
+    let emptied: i64 = t3.connection().query_row(
+        "SELECT COUNT(*) FROM balances WHERE location = ?1 AND sku = ?2",
+        [BIN, SKU],
+        |r| r.get(0),
+    )?;
+    ensure!(
+        emptied == 0 && zero_rows(&t3)? == 0,
+        "after the pull {BIN} has {emptied} rows of {SKU}, and {} balances are at zero",
+        zero_rows(&t3)?
+    );
+    ensure!(
+        t3.balance("A-01-01-2", SKU, "")? >= held,
+        "the stock did not arrive at A-01-01-2"
+    );
+    let report = t3.check()?;
+    ensure!(report.ok, "T3's check failed: {:?}", report.checks);
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // 4. Two connections fold the same file
 

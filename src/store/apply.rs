@@ -425,6 +425,25 @@ impl BalanceSums {
         self.sums.iter().filter_map(|(k, d)| Some((unpack(k)?, *d)))
     }
 
+    /// Add every sum to its balance, one statement each and nothing read first, then
+    /// remove the balances that reached zero: for a terminal, which need not know which
+    /// went negative.
+    pub fn add_to(&self, tx: &Connection) -> Result<()> {
+        let mut sums: Vec<((&str, &str, &str), i64)> =
+            self.iter().filter(|(_, d)| *d != 0).collect();
+        sums.sort_unstable();
+        let mut add = tx.prepare_cached(
+            "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (location, sku, lot) DO UPDATE SET qty = qty + excluded.qty",
+        )?;
+        for ((location, sku, lot), delta) in sums {
+            add.execute(params![location, sku, lot, delta])?;
+        }
+        tx.prepare_cached("DELETE FROM balances WHERE qty = 0")?
+            .execute([])?;
+        Ok(())
+    }
+
     /// Write every sum; returns the balances left negative, with their quantity.
     pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
         let mut sums: Vec<((&str, &str, &str), i64)> =

@@ -310,7 +310,7 @@ impl Store {
                 }
             }
             if s.balances == Balances::Now {
-                sums.write(&s.conn)?;
+                sums.add_to(&s.conn)?;
             }
             s.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
