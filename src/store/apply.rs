@@ -1,5 +1,5 @@
-//! Applying one event to the projections. The same function serves recording, and will
-//! serve events pulled from the server: the projections are always a fold of the journal.
+//! Applying one event to the projections. The same function serves recording and
+//! events pulled from the server: the projections are always a fold of the journal.
 
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
@@ -425,13 +425,19 @@ impl BalanceSums {
         self.sums.iter().filter_map(|(k, d)| Some((unpack(k)?, *d)))
     }
 
+    /// The sums that change a balance, in key order (so consecutive writes land on the
+    /// same pages of the tree).
+    fn owed_in_order(&self) -> Vec<((&str, &str, &str), i64)> {
+        let mut sums: Vec<_> = self.iter().filter(|(_, d)| *d != 0).collect();
+        sums.sort_unstable();
+        sums
+    }
+
     /// Add every sum to its balance, one statement each and nothing read first, then
     /// remove the balances that reached zero: for a terminal, which need not know which
     /// went negative.
     pub fn add_to(&self, tx: &Connection) -> Result<()> {
-        let mut sums: Vec<((&str, &str, &str), i64)> =
-            self.iter().filter(|(_, d)| *d != 0).collect();
-        sums.sort_unstable();
+        let sums = self.owed_in_order();
         let mut add = tx.prepare_cached(
             "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (location, sku, lot) DO UPDATE SET qty = qty + excluded.qty",
@@ -446,11 +452,8 @@ impl BalanceSums {
 
     /// Write every sum; returns the balances left negative, with their quantity.
     pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
-        let mut sums: Vec<((&str, &str, &str), i64)> =
-            self.iter().filter(|(_, d)| *d != 0).collect();
-        sums.sort_unstable();
         let mut negative = Vec::new();
-        for ((location, sku, lot), delta) in sums {
+        for ((location, sku, lot), delta) in self.owed_in_order() {
             let now = add_balance(tx, location, sku, lot, delta)?;
             if now < 0 {
                 negative.push((location.to_string(), sku.to_string(), lot.to_string(), now));

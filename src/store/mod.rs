@@ -283,8 +283,6 @@ impl Store {
         }
     }
 
-    /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
-    /// otherwise. Reads inside `f` see its own uncommitted writes.
     /// [`Store::transact`] for a write that cannot change what pushes check events
     /// against (balances, exceptions, enrolments): the server keeps its loaded items,
     /// locations and users.
@@ -295,16 +293,15 @@ impl Store {
         out
     }
 
+    /// Run `f` in one immediate transaction; commit if it returns `Ok`, roll back
+    /// otherwise. Reads inside `f` see its own uncommitted writes.
     fn transact<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
-        if !self.conn.is_autocommit() {
-            // Left open by an earlier failure that could not roll back.
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
+        self.end_leftover_transaction();
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        // Whatever this writes may change what pushes looked up.
+        // Whatever this writes may change what pushes check against.
         self.seen = server::Seen::default();
         let out = f(self).and_then(|v| {
             self.conn.prepare_cached("COMMIT")?.execute([])?;

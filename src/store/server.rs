@@ -325,9 +325,7 @@ impl Store {
     ) -> Vec<std::result::Result<Vec<PushResult>, PushError>> {
         let at = now_text(now);
         self.last_push = Some(std::time::Instant::now());
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
+        self.end_leftover_transaction();
         let fail_all = |e: &StoreError| {
             pushes
                 .iter()
