@@ -25,7 +25,6 @@ use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use chrono::Utc;
 use rusqlite::params;
-use serde::Deserialize;
 use std::time::{Duration, Instant};
 
 /// Meta key: the journal `ord` the server's balances include.
@@ -59,16 +58,6 @@ pub(super) struct Fold {
     sums: BalanceSums,
     /// When the first row was read.
     since: Option<Instant>,
-}
-
-/// The part of a `stock_moved` payload the balances need.
-#[derive(Deserialize)]
-struct Movement {
-    sku: String,
-    lot: String,
-    from: String,
-    to: String,
-    qty: i64,
 }
 
 impl Store {
@@ -161,13 +150,14 @@ impl Store {
             let ord: i64 = row.get(0)?;
             read += 1;
             if row.get::<_, String>(1)? == "stock_moved" {
-                let m: Movement = serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| {
-                    StoreError::CorruptJournal {
-                        ord,
-                        reason: e.to_string(),
-                    }
-                })?;
-                self.fold.sums.add(&m.from, &m.to, &m.sku, &m.lot, m.qty);
+                let event: Event =
+                    serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| {
+                        StoreError::CorruptJournal {
+                            ord,
+                            reason: e.to_string(),
+                        }
+                    })?;
+                self.fold.sums.add_event(&event);
             }
             self.fold.through = ord;
             self.fold.events += 1;
