@@ -612,21 +612,21 @@ fn negative_merge(s: &mut Store, t1: &mut Term, t2: &mut Term) -> TestResult<i64
         s.balance("CUSTOMER", "SKU-10001", "")? == 0,
         "the demo has SKU-10001 at CUSTOMER"
     );
-    t1.push(
-        s,
-        &[
-            mv(SKU, "", BIN, "A-01-01-2", held),
-            mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
-        ],
-    )?;
-    t2.push(
-        s,
-        &[
-            mv(SKU, "", BIN, "A-01-01-3", held),
-            mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
-        ],
-    )?;
+    let moves = merge_moves(held);
+    let (from_t1, from_t2) = moves.split_at(2);
+    t1.push(s, from_t1)?;
+    t2.push(s, from_t2)?;
     Ok(held)
+}
+
+/// What [`negative_merge`] pushes: T1's two movements, then T2's.
+fn merge_moves(held: i64) -> Vec<Mv> {
+    vec![
+        mv(SKU, "", BIN, "A-01-01-2", held),
+        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
+        mv(SKU, "", BIN, "A-01-01-3", held),
+        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
+    ]
 }
 
 /// A server with T3 bootstrapped on it, then [`negative_merge`] pushed by T1 and T2.
@@ -714,12 +714,7 @@ fn a_negative_merge_raises_one_exception_when_folded_and_terminals_pull_it() -> 
         s.balance("CUSTOMER", "SKU-10001", "")? == -5,
         "CUSTOMER should stand at -5"
     );
-    let moves = [
-        mv(SKU, "", BIN, "A-01-01-2", held),
-        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
-        mv(SKU, "", BIN, "A-01-01-3", held),
-        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
-    ];
+    let moves = merge_moves(held);
     let mut pushed = moves.to_vec();
     ensure_current(&s, &with_moves(&b0, &pushed), "after the fold")?;
 
@@ -1065,12 +1060,7 @@ fn a_fold_that_raises_an_exception_passes_no_row_it_did_not_read() -> TestResult
         ensure_checked(&a, &format!("after fold {folds} of one event"))?;
         ensure!(folds < 100, "project_balances(1) never reached the head");
     }
-    let mut pushed = vec![
-        mv(SKU, "", BIN, "A-01-01-2", held),
-        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
-        mv(SKU, "", BIN, "A-01-01-3", held),
-        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
-    ];
+    let mut pushed = merge_moves(held);
     pushed.extend(receipt);
     let want = with_moves(&b0, &pushed);
     ensure_current(&a, &want, "A folded one event at a time")?;
@@ -1101,12 +1091,7 @@ fn reopening_after_a_crash_before_the_fold_catches_up() -> TestResult {
     s.project_balances(1)?;
     ensure_checked(&s, "after folding one event")?;
     let held = negative_merge(&mut s, &mut t1, &mut t2)?;
-    pushed.extend([
-        mv(SKU, "", BIN, "A-01-01-2", held),
-        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
-        mv(SKU, "", BIN, "A-01-01-3", held),
-        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
-    ]);
+    pushed.extend(merge_moves(held));
     hold_sums(&mut s, &mut t1, &mut pushed, "A-01-01-2")?;
     let (at, head) = (mark(&s)?, s.head()?);
     ensure!(at < head, "nothing is owed to the balances");
@@ -1186,12 +1171,7 @@ fn a_snapshot_right_after_pushes_holds_the_balances_of_its_gseq() -> TestResult 
     let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
     let mut pushed = Vec::new();
     let held = negative_merge(&mut a, &mut t1, &mut t2)?;
-    pushed.extend([
-        mv(SKU, "", BIN, "A-01-01-2", held),
-        mv("SKU-10001", "", "CUSTOMER", "RET-01", 5),
-        mv(SKU, "", BIN, "A-01-01-3", held),
-        mv("SKU-10002", "", "SUPPLIER", "DOCK-01", 7),
-    ]);
+    pushed.extend(merge_moves(held));
     let batch = receipt_put_away("SKU-10001", 30, "A-01-01-2");
     t1.push(&mut a, &batch)?;
     pushed.extend(batch);
