@@ -17,12 +17,13 @@ use common::sync::{
 use common::{TestResult, ensure, from_supplier, mv};
 use floorhand::domain::{Event, MoveReason};
 use floorhand::store::{
-    Enrolment, Move, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
+    Enrolment, Move, NextPage, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
 };
 use floorhand::sync::client::{self, Round, SyncError, Transport, TransportError};
 use floorhand::sync::plan;
 use floorhand::sync::wire::{
-    ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse, PushResult, Snapshot,
+    ErrorBody, MAX_BATCH, Ordered, PullResponse, PushRequest, PushResponse, PushResult, Snapshot,
+    WireEvent,
 };
 use rusqlite::types::ValueRef;
 use std::cell::RefCell;
@@ -1922,4 +1923,103 @@ fn late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot() -> TestR
         w.quiesce()?;
         w.verify()
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// A long catch-up and the floor
+
+/// `n` logouts of another terminal, as the server orders them after gseq `after`.
+fn logouts(after: i64, n: i64) -> Vec<Ordered> {
+    (after + 1..=after + n)
+        .map(|gseq| Ordered {
+            gseq,
+            event: WireEvent {
+                id: format!("pulled-{gseq}"),
+                terminal: "T9".into(),
+                seq: gseq,
+                user: "1001".into(),
+                at: "2026-11-22T08:00:00.000Z".into(),
+                event: Event::LoggedOut {
+                    badge: "1001".into(),
+                    idle: false,
+                },
+            },
+        })
+        .collect()
+}
+
+/// Wait, with a deadline, until `store` sees a writer of its database waiting for the
+/// write lock.
+fn until_a_writer_waits(store: &Store) -> TestResult {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.writers_waiting() == 0 {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the writer never waited for the lock"
+        );
+        std::thread::yield_now();
+    }
+    Ok(())
+}
+
+#[test]
+fn a_floor_write_during_a_long_catch_up_goes_between_its_transactions() -> TestResult {
+    const PAGE: i64 = 100;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("terminal.db");
+    let mut sync = Store::open(&path, "T1")?;
+    let mut floor = Some(Store::open(&path, "T1")?);
+    let watcher = Store::open(&path, "T1")?;
+    let mut handed = 0;
+    // For each page asked: did the catch-up wait as long as it takes (a new
+    // transaction) or only a moment (in the open one)?
+    let mut asked = Vec::new();
+    let mut between: Option<TestResult<(i64, Option<String>)>> = None;
+    let applied = std::thread::scope(|s| {
+        let mut writing: Option<std::thread::ScopedJoinHandle<'_, Result<(), StoreError>>> = None;
+        sync.apply_pulled_pages(&mut |wait| {
+            asked.push(if wait.is_none() { "new" } else { "open" });
+            if let Some(writer) = writing.take() {
+                // The catch-up committed the first three pages and let the writer in
+                // before it asked for the fourth.
+                between = Some(match writer.join() {
+                    Ok(Ok(())) => watcher
+                        .cursor()
+                        .and_then(|c| Ok((c, watcher.meta("floor.write")?)))
+                        .map_err(Into::into),
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(_) => Err("the floor writer panicked".into()),
+                });
+            }
+            if handed == 2 * PAGE
+                && let Some(mut store) = floor.take()
+            {
+                // A floor screen writes while the catch-up holds the write lock; the
+                // third page is handed over once the writer waits for it.
+                writing = Some(s.spawn(move || store.set_meta("floor.write", "done")));
+                if let Err(e) = until_a_writer_waits(&watcher) {
+                    between = Some(Err(e));
+                    return NextPage::End;
+                }
+            }
+            if handed == 6 * PAGE {
+                return NextPage::End;
+            }
+            let page = logouts(handed, PAGE);
+            handed += PAGE;
+            NextPage::Ready(page)
+        })
+    })?;
+    let (cursor, written) = between.ok_or("the floor write never happened")??;
+    assert_eq!(cursor, 3 * PAGE, "committed before the floor write");
+    assert_eq!(written.as_deref(), Some("done"));
+    assert_eq!(
+        asked,
+        ["new", "open", "open", "new", "open", "open", "open"],
+        "one transaction before the floor write, one after"
+    );
+    assert_eq!(applied, 600);
+    assert_eq!(sync.cursor()?, 6 * PAGE);
+    assert_eq!(sync.journal_len()?, 6 * PAGE);
+    Ok(())
 }

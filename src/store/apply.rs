@@ -437,6 +437,9 @@ impl BalanceSums {
     /// remove the balances that reached zero: for a terminal, which need not know which
     /// went negative.
     pub fn add_to(&self, tx: &Connection) -> Result<()> {
+        if self.len() == 0 {
+            return Ok(());
+        }
         let sums = self.owed_in_order();
         let mut add = tx.prepare_cached(
             "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)

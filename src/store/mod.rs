@@ -7,6 +7,7 @@
 mod apply;
 mod check;
 mod commands;
+mod gate;
 mod migrations;
 mod projector;
 mod queries;
@@ -20,7 +21,7 @@ pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
 pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
 pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport, TokenReader};
-pub use sync::{Enrolment, RejectedEvent};
+pub use sync::{Enrolment, HOLD_FOR_AT_MOST, NextPage, PULL_TRANSACTION, RejectedEvent};
 
 use crate::domain::Event;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -111,6 +112,8 @@ pub struct Store {
     last_push: Option<std::time::Instant>,
     /// Reference facts pushes looked up (server stores).
     seen: server::Seen,
+    /// The writers of this database waiting for its write lock (see `gate.rs`).
+    gate: std::sync::Arc<gate::Gate>,
 }
 
 /// When an event's stock effect reaches the balances.
@@ -132,7 +135,7 @@ impl Store {
             let _ = std::fs::create_dir_all(dir);
         }
         match Connection::open(path) {
-            Ok(conn) => match Self::init(conn, terminal, false) {
+            Ok(conn) => match Self::init(conn, terminal, false, gate::Gate::of(path)) {
                 Err(StoreError::ReadOnly) => Self::open_read_only(path, terminal),
                 other => other,
             },
@@ -149,16 +152,27 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::init(conn, terminal, true)
+        Self::init(conn, terminal, true, gate::Gate::of(path))
     }
 
     pub fn open_in_memory(terminal: &str) -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, terminal, false)
+        Self::init(
+            Connection::open_in_memory()?,
+            terminal,
+            false,
+            std::sync::Arc::default(),
+        )
     }
 
-    fn init(conn: Connection, terminal: &str, read_only: bool) -> Result<Self> {
-        // Long enough for the sync worker and the floor screens to take turns under load.
-        conn.busy_timeout(std::time::Duration::from_secs(15))?;
+    fn init(
+        conn: Connection,
+        terminal: &str,
+        read_only: bool,
+        gate: std::sync::Arc<gate::Gate>,
+    ) -> Result<Self> {
+        // Waits for another writer's lock, trying every millisecond for up to 15 s: long
+        // enough for the sync worker and the floor screens to take turns under load.
+        conn.busy_handler(Some(gate::retry_busy))?;
         // Room for every statement of a receiving scan, so none is compiled again.
         conn.set_prepared_statement_cache_capacity(64);
         if !read_only {
@@ -175,6 +189,7 @@ impl Store {
             fold: projector::Fold::default(),
             last_push: None,
             seen: server::Seen::default(),
+            gate,
         };
         store.migrate()?;
         store.adopt_enrolled_terminal()?;
@@ -300,7 +315,11 @@ impl Store {
             return Err(StoreError::ReadOnly);
         }
         self.end_leftover_transaction();
-        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        {
+            // Counted while it waits, so a long catch-up steps aside (see `gate.rs`).
+            let _queued = self.gate.queue();
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        }
         // Whatever this writes may change what pushes check against.
         self.seen = server::Seen::default();
         let out = f(self).and_then(|v| {

@@ -8,6 +8,7 @@ use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+use std::time::Duration;
 
 const SERVER: &str = "sync.server";
 const TOKEN: &str = "sync.token";
@@ -18,6 +19,26 @@ const LAST_SYNC: &str = "sync.last";
 const BOOTSTRAPPED: &str = "sync.bootstrapped";
 /// Every own event up to this seq has the server's answer: the outbox starts after it.
 const ANSWERED: &str = "sync.answered";
+
+/// The most pulled events one transaction of a catch-up applies.
+pub const PULL_TRANSACTION: usize = 100_000;
+/// How long a catch-up's transaction stays open waiting for the next page.
+pub const HOLD_FOR_AT_MOST: Duration = Duration::from_millis(250);
+/// How often a catch-up waiting for a page looks for floor writers waiting for it.
+const PAGE_WAIT_SLICE: Duration = Duration::from_millis(2);
+/// How long a catch-up that stepped aside waits for the writers it let go first.
+const LET_IN_FOR_AT_MOST: Duration = Duration::from_secs(1);
+
+/// What [`Store::apply_pulled_pages`] is handed when it asks for the next page.
+#[derive(Debug)]
+pub enum NextPage {
+    /// The next page, in server order.
+    Ready(Vec<Ordered>),
+    /// More will come, but not yet.
+    NotYet,
+    /// The catch-up is over.
+    End,
+}
 
 /// Where this terminal syncs, once enrolled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,57 +290,144 @@ impl Store {
     /// events coming back are marked synced; others' are appended to the journal and
     /// applied, each once. Returns how many were applied.
     pub fn apply_pulled(&mut self, events: &[Ordered]) -> Result<usize> {
-        let Some(last) = events.last().map(|e| e.gseq) else {
+        if events.is_empty() {
             return Ok(0);
-        };
-        let cursor = self.cursor()?;
+        }
         self.transact(|s| {
-            let mut applied = 0;
-            // The page's movements are summed per balance and written once at the end.
+            let cursor = s.cursor()?;
             let mut sums = BalanceSums::default();
-            for o in events.iter().filter(|o| o.gseq > cursor) {
-                let e = &o.event;
-                if e.terminal == s.terminal {
-                    s.conn
-                        .prepare_cached(
-                            "INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)
-                             ON CONFLICT (id) DO NOTHING",
-                        )?
-                        .execute(params![e.id, o.gseq])?;
-                    continue;
-                }
-                // Another terminal's event: the journal keeps it once (a page pulled
-                // again changes nothing), and only this terminal's own events have a
-                // row in `sync_results`.
-                let added = append_with(
-                    &s.conn,
-                    Known::Skipped,
-                    Balances::Projected,
-                    &e.id,
-                    &e.terminal,
-                    e.seq,
-                    &e.user,
-                    &e.at,
-                    &e.event,
-                )?;
-                if added.is_some() {
-                    if s.balances == Balances::Now {
-                        sums.add_event(&e.event);
-                    }
-                    applied += 1;
-                }
-            }
-            if s.balances == Balances::Now {
-                sums.add_to(&s.conn)?;
-            }
-            s.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![CURSOR, last.max(cursor).to_string()],
-            )?;
-            s.advance_answered()?;
+            let applied = s.apply_page(events, cursor, &mut sums)?;
+            sums.add_to(&s.conn)?;
+            s.pulled_up_to(events, cursor)?;
             Ok(applied)
         })
+    }
+
+    /// Apply a catch-up's pages as `next` hands them over, like [`Store::apply_pulled`],
+    /// in as few transactions as the floor allows: each commit rewrites every balance
+    /// page it touched, so a long catch-up in few transactions rewrites them few times.
+    ///
+    /// A transaction takes pages until [`PULL_TRANSACTION`] events, the end, or a pause
+    /// of [`HOLD_FOR_AT_MOST`] without a page; and it commits as soon as a writer of this
+    /// database in this process waits for the write lock, then lets that writer go first
+    /// (see `gate.rs`). So a floor screen waits for one page and a commit, never for the
+    /// whole catch-up.
+    ///
+    /// `next(None)` waits for the next page as long as it takes; `next(Some(d))` waits at
+    /// most `d`. Returns how many events were applied; what was committed stays if a
+    /// later page never comes.
+    pub fn apply_pulled_pages(
+        &mut self,
+        next: &mut dyn FnMut(Option<Duration>) -> NextPage,
+    ) -> Result<usize> {
+        let (mut applied, mut ended) = (0, false);
+        while !ended {
+            let NextPage::Ready(first) = next(None) else {
+                break;
+            };
+            let mut stepped_aside = false;
+            applied += self.transact(|s| {
+                let mut cursor = s.cursor()?;
+                let (mut applied, mut taken) = (0, 0);
+                // The movements are summed per balance and written once, in key order,
+                // before the commit: the writes then walk the balance tree in order.
+                let mut sums = BalanceSums::default();
+                let mut page = Some(first);
+                while let Some(events) = page.take() {
+                    applied += s.apply_page(&events, cursor, &mut sums)?;
+                    taken += events.len();
+                    cursor = s.pulled_up_to(&events, cursor)?;
+                    let mut held = Duration::ZERO;
+                    while taken < PULL_TRANSACTION && held < HOLD_FOR_AT_MOST {
+                        if s.gate.waiting() > 0 {
+                            stepped_aside = true;
+                            break;
+                        }
+                        match next(Some(PAGE_WAIT_SLICE)) {
+                            NextPage::Ready(p) => {
+                                page = Some(p);
+                                break;
+                            }
+                            NextPage::NotYet => held += PAGE_WAIT_SLICE,
+                            NextPage::End => {
+                                ended = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+                sums.add_to(&s.conn)?;
+                Ok(applied)
+            })?;
+            if stepped_aside {
+                self.gate.let_in(LET_IN_FOR_AT_MOST);
+            }
+        }
+        Ok(applied)
+    }
+
+    /// How many writers of this database in this process wait for its write lock now.
+    pub fn writers_waiting(&self) -> usize {
+        self.gate.waiting()
+    }
+
+    /// After applying `page` in the current transaction: move the cursor past it and the
+    /// outbox past the own events it answered. Returns the new cursor.
+    fn pulled_up_to(&mut self, page: &[Ordered], cursor: i64) -> Result<i64> {
+        let Some(last) = page.last().map(|e| e.gseq).filter(|&g| g > cursor) else {
+            return Ok(cursor);
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![CURSOR, last.to_string()])?;
+        self.advance_answered()?;
+        Ok(last)
+    }
+
+    /// One page of a catch-up, inside its transaction: events after `cursor` only.
+    fn apply_page(
+        &mut self,
+        events: &[Ordered],
+        cursor: i64,
+        sums: &mut BalanceSums,
+    ) -> Result<usize> {
+        let mut applied = 0;
+        for o in events.iter().filter(|o| o.gseq > cursor) {
+            let e = &o.event;
+            if e.terminal == self.terminal {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO sync_results (id, gseq) VALUES (?1, ?2)
+                         ON CONFLICT (id) DO NOTHING",
+                    )?
+                    .execute(params![e.id, o.gseq])?;
+                continue;
+            }
+            // Another terminal's event: the journal keeps it once (a page pulled again
+            // changes nothing), and only this terminal's own events have a row in
+            // `sync_results`.
+            let added = append_with(
+                &self.conn,
+                Known::Skipped,
+                Balances::Projected,
+                &e.id,
+                &e.terminal,
+                e.seq,
+                &e.user,
+                &e.at,
+                &e.event,
+            )?;
+            if added.is_some() {
+                if self.balances == Balances::Now {
+                    sums.add_event(&e.event);
+                }
+                applied += 1;
+            }
+        }
+        Ok(applied)
     }
 
     pub fn is_bootstrapped(&self) -> Result<bool> {

@@ -7,7 +7,7 @@ use super::wire::{
     EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, PullResponse, PushRequest,
     PushResponse, PushResult, Snapshot, WireEvent,
 };
-use crate::store::{Enrolment, Store, StoreError};
+use crate::store::{Enrolment, NextPage, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -228,49 +228,69 @@ fn count(done: &mut Round, results: &[PushResult]) {
         .count();
 }
 
-/// Pull in groups of pages, each group applied in one transaction (a big backlog
-/// rewrites far fewer pages of the balance tree that way); the next group is fetched
-/// while the store applies the last one. Returns how many events were applied.
+/// Pull pages until the head, applied by the store while the next ones are fetched:
+/// a scoped thread applies the pages this thread hands over (up to [`PAGES_AHEAD`]
+/// waiting), in long transactions that step aside for the floor screens (see
+/// [`Store::apply_pulled_pages`]). Returns how many events were applied; what was applied
+/// before a failed fetch stays applied.
 ///
-/// When the backlog is longer than one group, the WAL is copied into the database once,
-/// at the end, instead of after each group's commit: the groups rewrite many of the
-/// same pages (the balances), and each is then copied once.
+/// When the backlog is longer than one page, the WAL is copied into the database once,
+/// at the end, instead of after each commit: the transactions rewrite many of the same
+/// pages (the balances), and each is then copied once.
 fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
-    let mut group: Vec<Ordered> = Vec::new();
-    let mut at_head = false;
-    let mut deferred = false;
-    let mut pulled = 0;
-    let outcome = loop {
-        let to_apply = std::mem::take(&mut group);
-        let (fetched, applied) = std::thread::scope(|s| {
-            let apply = s.spawn(|| store.apply_pulled(&to_apply));
-            let fetched = if at_head {
-                Ok(None)
-            } else {
-                fetch_group(transport, &mut cursor).map(Some)
-            };
-            (fetched, apply.join())
-        });
-        match joined(applied, "applying pulled events") {
-            Ok(n) => pulled += n,
-            Err(e) => break Err(e),
-        }
-        match fetched {
-            Ok(Some((events, reached))) if !events.is_empty() => {
-                if !reached && !deferred {
-                    if let Err(e) = store.defer_checkpoints(0) {
-                        break Err(e.into());
-                    }
-                    deferred = true;
-                }
-                group = events;
-                at_head = reached;
-            }
-            Ok(_) => break Ok(pulled),
-            Err(e) => break Err(e),
-        }
+    let first = transport.pull(cursor, PULL_PAGE, 0)?;
+    let Some(last) = first.events.last().map(|e| e.gseq) else {
+        return Ok(0);
     };
+    cursor = last;
+    let mut at_head = last >= first.head;
+    let deferred = !at_head;
+    if deferred {
+        store.defer_checkpoints(0)?;
+    }
+    let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered>>(PAGES_AHEAD);
+    let applier = &mut *store;
+    let outcome = std::thread::scope(|s| {
+        let apply = s.spawn(move || {
+            applier.apply_pulled_pages(&mut |wait| {
+                let page = match wait {
+                    None => handed.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    Some(d) => handed.recv_timeout(d),
+                };
+                match page {
+                    Ok(page) => NextPage::Ready(page),
+                    Err(RecvTimeoutError::Timeout) => NextPage::NotYet,
+                    Err(RecvTimeoutError::Disconnected) => NextPage::End,
+                }
+            })
+        });
+        let mut fetched = Ok(());
+        // A failed send means the store stopped applying; its error says why.
+        if pages.send(first.events).is_ok() {
+            while !at_head {
+                match transport.pull(cursor, PULL_PAGE, 0) {
+                    Ok(page) => match page.events.last().map(|e| e.gseq) {
+                        Some(g) => {
+                            cursor = g;
+                            at_head = g >= page.head;
+                            if pages.send(page.events).is_err() {
+                                break;
+                            }
+                        }
+                        None => at_head = true,
+                    },
+                    Err(e) => {
+                        fetched = Err(e.into());
+                        break;
+                    }
+                }
+            }
+        }
+        drop(pages);
+        let applied = joined(apply.join(), "applying pulled events")?;
+        fetched.map(|()| applied)
+    });
     if deferred {
         store.defer_checkpoints(SQLITE_AUTOCHECKPOINT_PAGES)?;
         store.checkpoint()?;
@@ -295,35 +315,8 @@ fn joined<T>(
     }
 }
 
-/// Events applied in one transaction while catching up.
-pub const PULL_GROUP: usize = 20_000;
-
-/// Pages after `cursor` until the group is full or the head is reached; moves `cursor`
-/// past them. Returns the events and whether the head was reached.
-fn fetch_group(
-    transport: &mut dyn Transport,
-    cursor: &mut i64,
-) -> Result<(Vec<Ordered>, bool), SyncError> {
-    let mut group = Vec::new();
-    loop {
-        let page = transport.pull(*cursor, PULL_PAGE, 0)?;
-        let last = page.events.last().map(|e| e.gseq);
-        group.extend(page.events);
-        match last {
-            Some(g) if g < page.head => {
-                *cursor = g;
-                if group.len() >= PULL_GROUP {
-                    return Ok((group, false));
-                }
-            }
-            Some(g) => {
-                *cursor = g;
-                return Ok((group, true));
-            }
-            None => return Ok((group, true)),
-        }
-    }
-}
+/// Pages fetched ahead of the one the store applies.
+pub const PAGES_AHEAD: usize = 2;
 
 /// The HTTP transport (blocking, `ureq`).
 pub struct Http {
@@ -597,48 +590,26 @@ mod tests {
         }
     }
 
-    fn gseqs(events: &[Ordered]) -> Vec<i64> {
-        events.iter().map(|e| e.gseq).collect()
-    }
-
     #[test]
-    fn groups_are_whole_pages_up_to_the_group_size_and_end_at_the_head() -> Result<(), SyncError> {
-        let head = i64::try_from(PULL_GROUP * 2 + PULL_PAGE / 2).unwrap_or(i64::MAX);
+    fn a_catch_up_applies_every_page_once_in_order_up_to_the_head()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let head = i64::try_from(3 * PULL_PAGE + PULL_PAGE / 2)?;
         let mut server = Pages {
             head,
             asked: Vec::new(),
         };
-        let mut cursor = 0;
-        let mut seen = Vec::new();
-        let mut groups = Vec::new();
-        loop {
-            let (events, reached) = fetch_group(&mut server, &mut cursor)?;
-            groups.push((events.len(), reached));
-            seen.extend(gseqs(&events));
-            if reached {
-                break;
-            }
-        }
-        assert_eq!(
-            groups,
-            vec![
-                (PULL_GROUP, false),
-                (PULL_GROUP, false),
-                (PULL_PAGE / 2, true)
-            ]
-        );
-        assert_eq!(
-            seen,
-            (1..=head).collect::<Vec<_>>(),
-            "every event once, in order"
-        );
-        assert_eq!(cursor, head);
-        // Each page asked after the last one received.
-        let pages = PULL_GROUP / PULL_PAGE;
-        assert_eq!(server.asked.len(), 2 * pages + 1);
-        // At the head, a further group is empty and says so.
-        let (events, reached) = fetch_group(&mut server, &mut cursor)?;
-        assert!(events.is_empty() && reached);
+        let mut store = Store::open_in_memory("T1")?;
+        let applied = pull_to_head(&mut store, &mut server)?;
+        assert_eq!(applied, usize::try_from(head)?);
+        assert_eq!(store.journal_len()?, head);
+        assert_eq!(store.cursor()?, head);
+        // Each page asked after the last one received, none twice.
+        let page = i64::try_from(PULL_PAGE)?;
+        assert_eq!(server.asked, vec![0, page, 2 * page, 3 * page]);
+        // At the head, another catch-up asks once and applies nothing.
+        assert_eq!(pull_to_head(&mut store, &mut server)?, 0);
+        assert_eq!(server.asked.last(), Some(&head));
+        assert_eq!(store.journal_len()?, head);
         Ok(())
     }
 }
