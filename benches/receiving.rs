@@ -23,6 +23,13 @@
 //! in blocks between the blocks of receiving scans, so both sample the disk over the same
 //! minutes. `ratio_p99` is scan-to-frame p99 over that commit's p50.
 //!
+//! Beside it, in the same blocks, a durable commit of a scan's shape: one row updated in
+//! each of seven tables, so it writes the seven pages a receiving scan's commit writes
+//! (the journal and its two indexes, the supplier's and the dock's balance, the PO line
+//! and the receipt line), and does nothing else. `floor_ratio_p99` is its p99 over the
+//! one-row commit's p50: what a receiving screen that cost nothing besides its commit
+//! would show.
+//!
 //! The machine may be shared: `p99_uncontended_ms` is scan-to-frame less the time the
 //! bench thread spent runnable but waiting for a CPU (`/proc/thread-self/schedstat`).
 //!
@@ -130,6 +137,9 @@ fn main() -> Res<()> {
     let conn = baseline_connection(&dir.path().join("commit-baseline.db"))?;
     let mut baseline = CommitBaseline::new(&conn)?;
     let mut commits = Vec::new();
+    let shaped_conn = shaped_connection(&dir.path().join("commit-shaped.db"))?;
+    let mut shaped = ShapedCommits::new(&shaped_conn)?;
+    let mut shaped_ms = Vec::new();
     let mut app = App::new(store, Config::default(), Utc::now());
     let mut term = Terminal::new(TestBackend::new(COLS, ROWS))?;
     tui::draw(&mut term, &app)?;
@@ -162,6 +172,7 @@ fn main() -> Res<()> {
     let wal = db.with_extension("db-wal");
     let mut wal_peak_mb = 0.0_f64;
     baseline.block(COMMIT_BLOCK, &mut commits)?;
+    shaped.block(COMMIT_BLOCK, &mut shaped_ms)?;
     let t_run = Instant::now();
     for po in &pos {
         if !matches!(step(&app)?, Step::ChoosePo) {
@@ -237,6 +248,7 @@ fn main() -> Res<()> {
             }
             if all.len() % SCAN_BLOCK == 0 {
                 baseline.block(COMMIT_BLOCK, &mut commits)?;
+                shaped.block(COMMIT_BLOCK, &mut shaped_ms)?;
             }
         }
         // Close the receipt (not timed): F2 for the summary, Enter to close.
@@ -260,6 +272,7 @@ fn main() -> Res<()> {
     }
     let run_s = t_run.elapsed().as_secs_f64();
     baseline.block(COMMIT_BLOCK, &mut commits)?;
+    shaped.block(COMMIT_BLOCK, &mut shaped_ms)?;
     drop(app);
 
     // The store afterwards: one movement per scan, every PO closed, every check holding.
@@ -353,6 +366,15 @@ fn main() -> Res<()> {
         commit.p99,
         commit.n
     );
+    let shaped = Summary::of(shaped_ms);
+    let floor_ratio = shaped.p99 / commit.p50.max(1e-9);
+    println!(
+        "durable commit of a scan's shape (one row updated in each of {SCAN_PAGES} tables, \
+         {SCAN_PAGES} pages, nothing else), in the same blocks: p50 {:.3} ms, p99 {:.3} ms over \
+         {} commits; its p99 is {floor_ratio:.2}x the one-row commit's p50, the ratio a \
+         receiving screen that cost nothing besides its commit would show",
+        shaped.p50, shaped.p99, shaped.n
+    );
 
     let bench_rss_mb = vm_hwm_mb("self")?;
     if std::env::var_os("RECEIVING_BENCH_KEEP").is_some_and(|v| v != "0") {
@@ -372,7 +394,8 @@ fn main() -> Res<()> {
         "receiving: p50_ms={:.3} p99_ms={:.3} commit_p50_ms={:.3} ratio_p99={ratio_p99:.2} \
          ratio_p50={ratio_p50:.2} p99_uncontended_ms={:.3} ratio_p99_uncontended={ratio_uncontended:.2} \
          p99_9_ms={:.3} max_ms={:.3} enter_p50_ms={:.3} enter_p99_ms={:.3} resolve_p50_ms={:.3} \
-         key_p50_ms={:.3} frame_p50_ms={:.3} wal_peak_mb={wal_peak_mb:.1} commit_p99_ms={:.3} commits={} scans={n} receipts={} build_s={build_s:.2} \
+         key_p50_ms={:.3} frame_p50_ms={:.3} wal_peak_mb={wal_peak_mb:.1} commit_p99_ms={:.3} commits={} \
+         shaped_p50_ms={:.3} shaped_p99_ms={:.3} floor_ratio_p99={floor_ratio:.2} scans={n} receipts={} build_s={build_s:.2} \
          check_ok={} events={events_after} items={} locations={} bench_rss_mb={bench_rss_mb:.2} \
          scale={scale} load_avg={load_start}",
         all.p50,
@@ -388,12 +411,97 @@ fn main() -> Res<()> {
         frames.p50,
         commit.p99,
         commit.n,
+        shaped.p50,
+        shaped.p99,
         pos.len(),
         u8::from(report.ok),
         sizes.items,
         sizes.locations,
     );
     Ok(())
+}
+
+/// The pages a receiving scan's commit writes: the journal and its two indexes, the
+/// supplier's and the dock's balance, the PO line and the receipt line.
+const SCAN_PAGES: usize = 7;
+/// Rows in each table of the shaped commit: about 50 pages, so its updates land on
+/// pages all over the table.
+const SHAPED_ROWS: i64 = 1_000;
+
+/// The database of the shaped commit at `path`: WAL, synchronous FULL, [`SCAN_PAGES`]
+/// tables of [`SHAPED_ROWS`] rows of 150 bytes.
+fn shaped_connection(path: &std::path::Path) -> Res<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch("BEGIN")?;
+    for t in 0..SCAN_PAGES {
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS p{t} (id INTEGER PRIMARY KEY, v BLOB NOT NULL)"
+        ))?;
+        let mut insert = conn.prepare(&format!(
+            "INSERT OR IGNORE INTO p{t} (id, v) VALUES (?1, zeroblob(150))"
+        ))?;
+        for id in 0..SHAPED_ROWS {
+            insert.execute([id])?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(conn)
+}
+
+/// Durable commits of a receiving scan's shape: one row, chosen at random, updated in
+/// each of [`SCAN_PAGES`] tables, so each commit writes that many pages.
+struct ShapedCommits<'c> {
+    conn: &'c rusqlite::Connection,
+    updates: Vec<rusqlite::Statement<'c>>,
+    rng: Rng,
+}
+
+impl<'c> ShapedCommits<'c> {
+    /// Prepare the updates and warm up past the WAL's first checkpoint, like the one-row
+    /// baseline.
+    fn new(conn: &'c rusqlite::Connection) -> Res<Self> {
+        let updates = (0..SCAN_PAGES)
+            .map(|t| {
+                conn.prepare(&format!(
+                    "UPDATE p{t} SET v = randomblob(150) WHERE id = ?1"
+                ))
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        let mut c = Self {
+            conn,
+            updates,
+            rng: Rng::new(0x5ca1_ab1e),
+        };
+        for _ in 0..WAL_CYCLE / SCAN_PAGES + 10 {
+            c.commit()?;
+        }
+        Ok(c)
+    }
+
+    fn commit(&mut self) -> Res<Duration> {
+        let t = Instant::now();
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        for update in &mut self.updates {
+            let id = (self.rng.next() % SHAPED_ROWS as u64) as i64;
+            update.execute([id])?;
+        }
+        self.conn.execute_batch("COMMIT")?;
+        Ok(t.elapsed())
+    }
+
+    /// `n` commits in a row, all but the first pushed to `out` in ms (as
+    /// [`CommitBaseline::block`]).
+    fn block(&mut self, n: usize, out: &mut Vec<f64>) -> Res<()> {
+        for k in 0..n {
+            let d = self.commit()?;
+            if k > 0 {
+                out.push(ms(d));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One scan to receive and what it brings.
