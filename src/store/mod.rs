@@ -21,7 +21,7 @@ pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
 pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
 pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport, TokenReader};
-pub use sync::{Enrolment, HOLD_FOR_AT_MOST, NextPage, PULL_TRANSACTION, RejectedEvent};
+pub use sync::{Enrolment, NextPage, RejectedEvent};
 
 use crate::domain::Event;
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -21,9 +21,9 @@ const BOOTSTRAPPED: &str = "sync.bootstrapped";
 const ANSWERED: &str = "sync.answered";
 
 /// The most pulled events one transaction of a catch-up applies.
-pub const PULL_TRANSACTION: usize = 100_000;
+const PULL_TRANSACTION: usize = 100_000;
 /// How long a catch-up's transaction stays open waiting for the next page.
-pub const HOLD_FOR_AT_MOST: Duration = Duration::from_millis(250);
+const HOLD_FOR_AT_MOST: Duration = Duration::from_millis(250);
 /// How often a catch-up waiting for a page looks for floor writers waiting for it.
 const PAGE_WAIT_SLICE: Duration = Duration::from_millis(2);
 /// How long a catch-up that stepped aside waits for the writers it let go first.
@@ -307,11 +307,11 @@ impl Store {
     /// in as few transactions as the floor allows: each commit rewrites every balance
     /// page it touched, so a long catch-up in few transactions rewrites them few times.
     ///
-    /// A transaction takes pages until [`PULL_TRANSACTION`] events, the end, or a pause
-    /// of [`HOLD_FOR_AT_MOST`] without a page; and it commits as soon as a writer of this
-    /// database in this process waits for the write lock, then lets that writer go first
-    /// (see `gate.rs`). So a floor screen waits for one page and a commit, never for the
-    /// whole catch-up.
+    /// A transaction takes pages until `PULL_TRANSACTION` (100,000) events, the end, or
+    /// a pause of `HOLD_FOR_AT_MOST` (250 ms) without a page; and it commits as soon as a
+    /// writer of this database in this process waits for the write lock, then lets that
+    /// writer go first (see `gate.rs`). So a floor screen waits for one page and a
+    /// commit, never for the whole catch-up.
     ///
     /// `next(None)` waits for the next page as long as it takes; `next(Some(d))` waits at
     /// most `d`. Returns how many events were applied; what was committed stays if a

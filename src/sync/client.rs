@@ -316,7 +316,7 @@ fn joined<T>(
 }
 
 /// Pages fetched ahead of the one the store applies.
-pub const PAGES_AHEAD: usize = 2;
+const PAGES_AHEAD: usize = 2;
 
 /// The HTTP transport (blocking, `ureq`).
 pub struct Http {
