@@ -80,7 +80,8 @@ impl Gate {
         *self.count()
     }
 
-    /// Wait until the writers waiting now have the lock (or gave up), at most `at_most`.
+    /// Wait until no writer is queued (those queued now have the lock or gave up, and
+    /// so have any that queued meanwhile), at most `at_most`.
     pub(crate) fn let_in(&self, at_most: Duration) {
         let until = Instant::now() + at_most;
         let mut waiting = self.count();

@@ -234,9 +234,10 @@ fn count(done: &mut Round, results: &[PushResult]) {
 /// [`Store::apply_pulled_pages`]). Returns how many events were applied; what was applied
 /// before a failed fetch stays applied.
 ///
-/// When the backlog is longer than one page, the WAL is copied into the database once,
-/// at the end, instead of after each commit: the transactions rewrite many of the same
-/// pages (the balances), and each is then copied once.
+/// When the backlog is longer than one page, this connection does not checkpoint until
+/// the end, then copies the WAL into the database once: the transactions rewrite many
+/// of the same pages (the balances). The floor screens may still checkpoint meanwhile,
+/// on an idle tick or after 8,192 pages.
 fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
     let first = transport.pull(cursor, PULL_PAGE, 0)?;
