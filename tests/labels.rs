@@ -345,7 +345,10 @@ fn send_to_tcp_printer_delivers_the_label() -> TestResult {
 
 #[test]
 fn send_to_closed_tcp_port_fails_quickly() -> TestResult {
-    let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    // Port 1 (tcpmux): below the range a bind to port 0 hands out, so no test running
+    // beside this one can be listening there. (A port freed by dropping a listener could
+    // be handed straight to another test's listener.)
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
     let started = Instant::now();
     let err = send(&Printer::Tcp(addr.to_string()), "T01-000042", "^XA^XZ")
         .err()
