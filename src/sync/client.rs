@@ -234,10 +234,10 @@ fn count(done: &mut Round, results: &[PushResult]) {
 /// [`Store::apply_pulled_pages`]). Returns how many events were applied; what was applied
 /// before a failed fetch stays applied.
 ///
-/// When the backlog is longer than one page, this connection does not checkpoint until
-/// the end, then copies the WAL into the database once: the transactions rewrite many
-/// of the same pages (the balances). The floor screens may still checkpoint meanwhile,
-/// on an idle tick or after 8,192 pages.
+/// When the backlog is longer than one page, the connection runs as a catch-up (see
+/// [`Store::begin_catch_up`]): a bigger cache, and no checkpoint of its own until the
+/// end. The floor screens may still checkpoint meanwhile, on an idle tick or after
+/// 8,192 pages.
 fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
     let first = transport.pull(cursor, PULL_PAGE, 0)?;
@@ -246,9 +246,9 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
     };
     cursor = last;
     let mut at_head = last >= first.head;
-    let deferred = !at_head;
-    if deferred {
-        store.defer_checkpoints(0)?;
+    let catching_up = !at_head;
+    if catching_up {
+        store.begin_catch_up()?;
     }
     let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered>>(PAGES_AHEAD);
     let applier = &mut *store;
@@ -292,16 +292,11 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
         let applied = joined(apply.join(), "applying pulled events")?;
         fetched.map(|()| applied)
     });
-    if deferred {
-        store.defer_checkpoints(SQLITE_AUTOCHECKPOINT_PAGES)?;
-        store.checkpoint()?;
+    if catching_up {
+        store.end_catch_up()?;
     }
     outcome
 }
-
-/// SQLite's own default for `wal_autocheckpoint`, which the syncing connection keeps
-/// outside a long catch-up.
-const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
 /// The store's answer from a scoped thread; a panic there becomes an error naming `what`.
 fn joined<T>(
