@@ -540,10 +540,12 @@ mod tests {
     use super::*;
     use crate::domain::Event;
 
-    /// A server that holds `head` events (every gseq 1..=head) and answers pulls in pages.
+    /// A server that holds `head` events (every gseq 1..=head) and answers pulls in pages;
+    /// a pull after `offline_after` finds it unreachable.
     struct Pages {
         head: i64,
         asked: Vec<i64>,
+        offline_after: Option<i64>,
     }
 
     impl Transport for Pages {
@@ -558,6 +560,9 @@ mod tests {
             _: u64,
         ) -> Result<PullResponse, TransportError> {
             self.asked.push(after);
+            if self.offline_after.is_some_and(|at| after >= at) {
+                return Err(TransportError::Offline("the network is down".into()));
+            }
             let end = (after + i64::try_from(limit).unwrap_or(i64::MAX)).min(self.head);
             let events = (after + 1..=end)
                 .map(|gseq| Ordered {
@@ -593,6 +598,7 @@ mod tests {
         let mut server = Pages {
             head,
             asked: Vec::new(),
+            offline_after: None,
         };
         let mut store = Store::open_in_memory("T1")?;
         let applied = pull_to_head(&mut store, &mut server)?;
@@ -606,6 +612,33 @@ mod tests {
         assert_eq!(pull_to_head(&mut store, &mut server)?, 0);
         assert_eq!(server.asked.last(), Some(&head));
         assert_eq!(store.journal_len()?, head);
+        Ok(())
+    }
+
+    #[test]
+    fn a_catch_up_cut_off_keeps_what_it_applied_and_the_next_goes_on_from_there()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let page = i64::try_from(PULL_PAGE)?;
+        let mut server = Pages {
+            head: 10 * page,
+            asked: Vec::new(),
+            offline_after: Some(3 * page),
+        };
+        let mut store = Store::open_in_memory("T1")?;
+        let cut = pull_to_head(&mut store, &mut server);
+        assert!(
+            matches!(cut, Err(SyncError::Transport(TransportError::Offline(_)))),
+            "{cut:?}"
+        );
+        assert_eq!(store.cursor()?, 3 * page);
+        assert_eq!(store.journal_len()?, 3 * page);
+        server.offline_after = None;
+        assert_eq!(
+            pull_to_head(&mut store, &mut server)?,
+            usize::try_from(7 * page)?
+        );
+        assert_eq!(store.cursor()?, 10 * page);
+        assert_eq!(store.journal_len()?, 10 * page);
         Ok(())
     }
 }
