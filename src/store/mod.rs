@@ -246,8 +246,8 @@ impl Store {
 
     /// While a long catch-up runs on the connection that syncs: a page cache of 128 MB,
     /// so a transaction of up to 100,000 pulled events keeps the pages it changes in
-    /// memory until its commit (measured alternately against 32 MB: pulls about 9% faster), and
-    /// no checkpoint until [`Store::end_catch_up`].
+    /// memory until its commit (measured alternately against 32 MB: pulls about 9%
+    /// faster), and no checkpoint until [`Store::end_catch_up`].
     pub fn begin_catch_up(&self) -> Result<()> {
         self.conn.pragma_update(None, "cache_size", -128 * 1024)?;
         self.defer_checkpoints(0)

@@ -293,14 +293,8 @@ impl Store {
         if events.is_empty() {
             return Ok(0);
         }
-        self.transact(|s| {
-            let cursor = s.cursor()?;
-            let mut sums = BalanceSums::default();
-            let applied = s.apply_page(events, cursor, &mut sums)?;
-            sums.add_to(&s.conn)?;
-            s.pulled_up_to(events, cursor)?;
-            Ok(applied)
-        })
+        let mut page = Some(events.to_vec());
+        self.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))
     }
 
     /// Apply a catch-up's pages as `next` hands them over, like [`Store::apply_pulled`],
@@ -317,8 +311,8 @@ impl Store {
     /// ends.
     ///
     /// `next(None)` waits for the next page as long as it takes (a `NotYet` answer is
-    /// asked again); `next(Some(d))` waits at most `d`. Returns how many events were applied; what was committed stays if a
-    /// later page never comes.
+    /// asked again); `next(Some(d))` waits at most `d`. Returns how many events were
+    /// applied; what was committed stays if a later page never comes.
     pub fn apply_pulled_pages(
         &mut self,
         next: &mut dyn FnMut(Option<Duration>) -> NextPage,
@@ -333,7 +327,8 @@ impl Store {
             };
             let mut stepped_aside = false;
             applied += self.transact(|s| {
-                let mut cursor = s.cursor()?;
+                let from = s.cursor()?;
+                let mut cursor = from;
                 let (mut applied, mut taken) = (0, 0);
                 // The movements are summed per balance and written once, in key order,
                 // before the commit: the writes then walk the balance tree in order.
@@ -344,7 +339,7 @@ impl Store {
                 while let Some(events) = page.take() {
                     applied += s.apply_page(&events, cursor, &mut sums)?;
                     taken += events.len();
-                    cursor = s.pulled_up_to(&events, cursor)?;
+                    cursor = events.last().map_or(cursor, |e| e.gseq.max(cursor));
                     while taken < PULL_TRANSACTION && held < HOLD_FOR_AT_MOST {
                         if s.gate.waiting() > 0 {
                             stepped_aside = true;
@@ -364,6 +359,7 @@ impl Store {
                     }
                 }
                 sums.add_to(&s.conn)?;
+                s.pulled_up_to(from, cursor)?;
                 Ok(applied)
             })?;
             if stepped_aside {
@@ -378,20 +374,19 @@ impl Store {
         self.gate.waiting()
     }
 
-    /// After applying `page` in the current transaction: move the cursor past it and the
-    /// outbox past the own events it answered. Returns the new cursor.
-    fn pulled_up_to(&mut self, page: &[Ordered], cursor: i64) -> Result<i64> {
-        let Some(last) = page.last().map(|e| e.gseq).filter(|&g| g > cursor) else {
-            return Ok(cursor);
-        };
+    /// Before a catch-up's transaction commits: move the cursor from `from` to `to`, and
+    /// the outbox past the own events the pages answered. Nothing when it did not move.
+    fn pulled_up_to(&mut self, from: i64, to: i64) -> Result<()> {
+        if to <= from {
+            return Ok(());
+        }
         self.conn
             .prepare_cached(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )?
-            .execute(params![CURSOR, last.to_string()])?;
-        self.advance_answered()?;
-        Ok(last)
+            .execute(params![CURSOR, to.to_string()])?;
+        self.advance_answered()
     }
 
     /// One page of a catch-up, inside its transaction: events after `cursor` only.
