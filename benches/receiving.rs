@@ -491,16 +491,9 @@ impl<'c> ShapedCommits<'c> {
         Ok(t.elapsed())
     }
 
-    /// `n` commits in a row, all but the first pushed to `out` in ms (as
-    /// [`CommitBaseline::block`]).
+    /// `n` commits in a row, timed as [`timed_block`] says.
     fn block(&mut self, n: usize, out: &mut Vec<f64>) -> Res<()> {
-        for k in 0..n {
-            let d = self.commit()?;
-            if k > 0 {
-                out.push(ms(d));
-            }
-        }
-        Ok(())
+        timed_block(n, out, || self.commit())
     }
 }
 

@@ -807,17 +807,26 @@ impl<'c> CommitBaseline<'c> {
         self.commit_value(v)
     }
 
-    /// `n` commits in a row; all but the first (which may pay for another writer's
-    /// writes to the same disk) are pushed to `out` in ms.
+    /// `n` commits in a row, timed as [`timed_block`] says.
     pub fn block(&mut self, n: usize, out: &mut Vec<f64>) -> Res<()> {
-        for k in 0..n {
-            let d = self.commit()?;
-            if k > 0 {
-                out.push(ms(d));
-            }
-        }
-        Ok(())
+        timed_block(n, out, || self.commit())
     }
+}
+
+/// `n` timed commits in a row; all but the first (which may pay for another writer's
+/// writes to the same disk) are pushed to `out` in ms.
+pub fn timed_block(
+    n: usize,
+    out: &mut Vec<f64>,
+    mut commit: impl FnMut() -> Res<Duration>,
+) -> Res<()> {
+    for k in 0..n {
+        let d = commit()?;
+        if k > 0 {
+            out.push(ms(d));
+        }
+    }
+    Ok(())
 }
 
 /// A temporary directory for a bench's store: under `$<dir_var>` if set, else the system
