@@ -272,7 +272,8 @@ fn check_fails_on_a_broken_store_and_names_the_violation() -> TestResult {
     assert!(env.run(&["init", "--demo"])?.status.success());
     let c = rusqlite::Connection::open(env.db())?;
     c.execute(
-        "UPDATE balances SET qty = qty - 1000 WHERE location = 'PF-A-01'",
+        "UPDATE stock SET qty = qty - 1000
+         WHERE location_id = (SELECT id FROM locations WHERE code = 'PF-A-01')",
         [],
     )?;
     drop(c);

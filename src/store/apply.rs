@@ -1,6 +1,7 @@
 //! Applying one event to the projections. The same function serves recording and
 //! events pulled from the server: the projections are always a fold of the journal.
 
+use super::ids::{self, Ids};
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -313,11 +314,7 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
 }
 
 /// Add `delta` to one balance; a balance that reaches zero is removed. Returns the new
-/// quantity.
-///
-/// A read, then one write, rather than an upsert with `RETURNING`: SQLite gives every
-/// execution of a `RETURNING` statement a temporary table of its own, which cost more
-/// than the update.
+/// quantity. An unknown location or item is refused.
 pub(super) fn add_balance(
     tx: &Connection,
     location: &str,
@@ -325,31 +322,47 @@ pub(super) fn add_balance(
     lot: &str,
     delta: i64,
 ) -> Result<i64> {
-    let key = params![location, sku, lot];
+    let key = (ids::location_id(tx, location)?, ids::item_id(tx, sku)?, lot);
+    add_to_stock(tx, key, delta)
+}
+
+/// Add `delta` to the balance (location id, item id, lot), as [`add_balance`].
+///
+/// A read, then one write, rather than an upsert with `RETURNING`: SQLite gives every
+/// execution of a `RETURNING` statement a temporary table of its own, which cost more
+/// than the update.
+fn add_to_stock(
+    tx: &Connection,
+    (location, item, lot): (i64, i64, &str),
+    delta: i64,
+) -> Result<i64> {
+    let key = params![location, item, lot];
     let before: Option<i64> = tx
-        .prepare_cached("SELECT qty FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3")?
+        .prepare_cached(
+            "SELECT qty FROM stock WHERE location_id = ?1 AND item_id = ?2 AND lot = ?3",
+        )?
         .query_row(key, |r| r.get(0))
         .optional()?;
     let now = before.unwrap_or(0) + delta;
     match before {
         None if now != 0 => {
             tx.prepare_cached(
-                "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO stock (location_id, item_id, lot, qty) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![location, sku, lot, now])?;
+            .execute(params![location, item, lot, now])?;
         }
         None => {}
         Some(_) if now == 0 => {
             tx.prepare_cached(
-                "DELETE FROM balances WHERE location = ?1 AND sku = ?2 AND lot = ?3",
+                "DELETE FROM stock WHERE location_id = ?1 AND item_id = ?2 AND lot = ?3",
             )?
             .execute(key)?;
         }
         Some(_) => {
             tx.prepare_cached(
-                "UPDATE balances SET qty = ?4 WHERE location = ?1 AND sku = ?2 AND lot = ?3",
+                "UPDATE stock SET qty = ?4 WHERE location_id = ?1 AND item_id = ?2 AND lot = ?3",
             )?
-            .execute(params![location, sku, lot, now])?;
+            .execute(params![location, item, lot, now])?;
         }
     }
     Ok(now)
@@ -425,39 +438,49 @@ impl BalanceSums {
         self.sums.iter().filter_map(|(k, d)| Some((unpack(k)?, *d)))
     }
 
-    /// The sums that change a balance, in key order (so consecutive writes land on the
-    /// same pages of the tree).
-    fn owed_in_order(&self) -> Vec<((&str, &str, &str), i64)> {
-        let mut sums: Vec<_> = self.iter().filter(|(_, d)| *d != 0).collect();
-        sums.sort_unstable();
-        sums
+    /// The sums that change a balance, keyed by ids and in key order (so consecutive
+    /// writes land on the same pages of the tree), each with its codes.
+    fn owed_in_order(&self, tx: &Connection, ids: &mut Ids) -> Result<Vec<Owed<'_>>> {
+        let sums: Vec<_> = self.iter().filter(|(_, d)| *d != 0).collect();
+        ids.fill(tx, sums.iter().map(|((l, s, _), _)| (*l, *s)))?;
+        let mut owed = Vec::with_capacity(sums.len());
+        for (codes @ (location, sku, lot), delta) in sums {
+            let key = (ids.location(tx, location)?, ids.item(tx, sku)?, lot);
+            owed.push((key, codes, delta));
+        }
+        owed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(owed)
     }
 
     /// Add every sum to its balance, one statement each and nothing read first, then
     /// remove the balances that reached zero: for a terminal, which need not know which
     /// went negative.
-    pub fn add_to(&self, tx: &Connection) -> Result<()> {
+    pub fn add_to(&self, tx: &Connection, ids: &mut Ids) -> Result<()> {
         if self.len() == 0 {
             return Ok(());
         }
-        let sums = self.owed_in_order();
+        let owed = self.owed_in_order(tx, ids)?;
         let mut add = tx.prepare_cached(
-            "INSERT INTO balances (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (location, sku, lot) DO UPDATE SET qty = qty + excluded.qty",
+            "INSERT INTO stock (location_id, item_id, lot, qty) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (location_id, item_id, lot) DO UPDATE SET qty = qty + excluded.qty",
         )?;
-        for ((location, sku, lot), delta) in sums {
-            add.execute(params![location, sku, lot, delta])?;
+        for ((location, item, lot), _, delta) in owed {
+            add.execute(params![location, item, lot, delta])?;
         }
-        tx.prepare_cached("DELETE FROM balances WHERE qty = 0")?
+        tx.prepare_cached("DELETE FROM stock WHERE qty = 0")?
             .execute([])?;
         Ok(())
     }
 
     /// Write every sum; returns the balances left negative, with their quantity.
-    pub fn write(&self, tx: &Connection) -> Result<Vec<(String, String, String, i64)>> {
+    pub fn write(
+        &self,
+        tx: &Connection,
+        ids: &mut Ids,
+    ) -> Result<Vec<(String, String, String, i64)>> {
         let mut negative = Vec::new();
-        for ((location, sku, lot), delta) in self.owed_in_order() {
-            let now = add_balance(tx, location, sku, lot, delta)?;
+        for (key, (location, sku, lot), delta) in self.owed_in_order(tx, ids)? {
+            let now = add_to_stock(tx, key, delta)?;
             if now < 0 {
                 negative.push((location.to_string(), sku.to_string(), lot.to_string(), now));
             }
@@ -465,6 +488,9 @@ impl BalanceSums {
         Ok(negative)
     }
 }
+
+/// A sum owed to a balance: its key by ids, its codes, the sum.
+type Owed<'a> = ((i64, i64, &'a str), (&'a str, &'a str, &'a str), i64);
 
 #[cfg(test)]
 mod tests {

@@ -73,14 +73,25 @@ impl Store {
                 r.get::<_, String>(2)?
             ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut out: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+        // `stock` keys by ids without declared foreign keys (see migration 6).
+        out.extend(self.strings(
+            "SELECT 'stock row (location id ' || s.location_id || ', item id ' || s.item_id
+                    || ', lot ' || quote(s.lot) || ') references missing '
+                    || CASE WHEN l.id IS NULL THEN 'locations' ELSE 'items' END
+             FROM stock s LEFT JOIN locations l ON l.id = s.location_id
+             LEFT JOIN items i ON i.id = s.item_id
+             WHERE l.id IS NULL OR i.id IS NULL",
+        )?);
+        Ok(out)
     }
 
     fn conservation(&self) -> Result<Vec<String>> {
         self.strings(
-            "SELECT 'item ' || sku || CASE lot WHEN '' THEN '' ELSE ' lot ' || lot END
-                    || ' sums to ' || SUM(qty) || ' over all locations, not 0'
-             FROM balances GROUP BY sku, lot HAVING SUM(qty) != 0",
+            "SELECT 'item ' || i.sku || CASE s.lot WHEN '' THEN '' ELSE ' lot ' || s.lot END
+                    || ' sums to ' || SUM(s.qty) || ' over all locations, not 0'
+             FROM stock s JOIN items i ON i.id = s.item_id
+             GROUP BY s.item_id, s.lot HAVING SUM(s.qty) != 0",
         )
     }
 

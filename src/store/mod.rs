@@ -8,6 +8,7 @@ mod apply;
 mod check;
 mod commands;
 mod gate;
+mod ids;
 mod migrations;
 mod projector;
 mod queries;
@@ -118,6 +119,8 @@ pub struct Store {
     seen: server::Seen,
     /// The writers of this database waiting for its write lock (see `gate.rs`).
     gate: std::sync::Arc<gate::Gate>,
+    /// Location and item ids read so far (see `ids.rs`).
+    ids: ids::Ids,
 }
 
 /// When an event's stock effect reaches the balances.
@@ -194,6 +197,7 @@ impl Store {
             last_push: None,
             seen: server::Seen::default(),
             gate,
+            ids: ids::Ids::default(),
         };
         store.migrate()?;
         store.adopt_enrolled_terminal()?;
@@ -215,11 +219,31 @@ impl Store {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        // A migration may rebuild a table that others reference (SQLite's way to change
+        // a table's key), which needs foreign keys off; each is checked before it commits.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let migrated = self.run_migrations(found as usize);
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrated
+    }
+
+    fn run_migrations(&mut self, from: usize) -> Result<()> {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from) {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute_batch(sql)?;
+            let broken: i64 =
+                tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(StoreError::Rejected(format!(
+                    "migration {} would leave {broken} rows referring to rows that do not \
+                     exist; nothing was changed",
+                    i + 1
+                )));
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
         }
@@ -349,8 +373,12 @@ impl Store {
             self.conn.prepare_cached("COMMIT")?.execute([])?;
             Ok(v)
         });
-        if out.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+        if out.is_err() {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            // Ids this transaction inserted are gone, and may be reused for other codes.
+            self.ids.clear();
         }
         out
     }

@@ -181,7 +181,7 @@ impl Store {
             if s.projected_through()?.unwrap_or(0) != fold.from {
                 return Ok(None);
             }
-            let negative = fold.sums.write(&s.conn)?;
+            let negative = fold.sums.write(&s.conn, &mut s.ids)?;
             let exceptions = s.merge_exceptions(&negative)?;
             let mut mark = fold.through;
             if !exceptions.is_empty() {

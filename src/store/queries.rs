@@ -216,26 +216,40 @@ impl Store {
     /// Balances matching the filter, by location code then item then lot.
     pub fn stock(&self, f: &StockFilter) -> Result<Vec<StockRow>> {
         // Only the filters given go into the WHERE clause, so SQLite uses the primary key
-        // (by location) or the item index (by item and lot): `(?1 IS NULL OR b.sku = ?1)`
+        // (by location) or the item index (by item and lot): `(?1 IS NULL OR i.sku = ?1)`
         // would scan every balance. One cached statement per combination of filters.
-        let mut sql = String::from(
-            "SELECT b.location, l.role, b.sku, i.description, i.base_unit, b.lot, lo.expiry, b.qty
-             FROM balances b
-             JOIN locations l ON l.code = b.location
-             JOIN items i ON i.sku = b.sku
-             LEFT JOIN lots lo ON lo.sku = b.sku AND lo.code = b.lot
-             WHERE (?4 OR l.kind = 'physical')",
+        // Without an item, the locations are read in code order (CROSS JOIN keeps them
+        // outermost), so a listing with a limit stops early instead of sorting them all.
+        let from = if f.sku.is_some() {
+            "stock s JOIN locations l ON l.id = s.location_id"
+        } else if self.walk_items_for(f)? {
+            "locations l CROSS JOIN items i CROSS JOIN stock s
+             ON s.location_id = l.id AND s.item_id = i.id"
+        } else {
+            "locations l CROSS JOIN stock s ON s.location_id = l.id"
+        };
+        let items = if from.contains("items i") {
+            ""
+        } else {
+            "JOIN items i ON i.id = s.item_id"
+        };
+        let mut sql = format!(
+            "SELECT l.code, l.role, i.sku, i.description, i.base_unit, s.lot, lo.expiry, s.qty
+             FROM {from}
+             {items}
+             LEFT JOIN lots lo ON lo.sku = i.sku AND lo.code = s.lot
+             WHERE (?4 OR l.kind = 'physical')"
         );
         for (given, clause) in [
-            (f.sku.is_some(), " AND b.sku = ?1"),
-            (f.location.is_some(), " AND b.location = ?2"),
-            (f.lot.is_some(), " AND b.lot = ?3"),
+            (f.sku.is_some(), " AND i.sku = ?1"),
+            (f.location.is_some(), " AND l.code = ?2"),
+            (f.lot.is_some(), " AND s.lot = ?3"),
         ] {
             if given {
                 sql.push_str(clause);
             }
         }
-        sql.push_str(" ORDER BY b.location, b.sku, b.lot");
+        sql.push_str(" ORDER BY l.code, i.sku, s.lot");
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
@@ -273,6 +287,24 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether to list a location's balances by walking the items in sku order, rather
+    /// than reading all its balances and sorting them (`stock` is keyed by item id, not
+    /// sku). Only for a listing with a limit, and only when the location holds so many
+    /// balances (a supplier location holds one per item) that the walk, about
+    /// `limit * items / held` items long, is the shorter of the two.
+    fn walk_items_for(&self, f: &StockFilter) -> Result<bool> {
+        let (Some(location), Some(limit)) = (&f.location, f.limit) else {
+            return Ok(false);
+        };
+        let held = self.balance_rows(location)?;
+        let items: i64 = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM items")?
+            .query_row([], |r| r.get(0))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok(held.saturating_mul(held) > limit.saturating_mul(items).saturating_mul(2))
+    }
+
     /// On-hand quantity of one (location, item, lot); zero when there is no balance.
     pub fn balance(&self, location: &str, sku: &str, lot: &str) -> Result<i64> {
         Ok(self
@@ -289,7 +321,10 @@ impl Store {
     pub fn balance_rows(&self, location: &str) -> Result<i64> {
         Ok(self
             .conn
-            .prepare_cached("SELECT COUNT(*) FROM balances WHERE location = ?1")?
+            .prepare_cached(
+                "SELECT COUNT(*) FROM stock
+                 WHERE location_id = (SELECT id FROM locations WHERE code = ?1)",
+            )?
             .query_row([location], |r| r.get(0))?)
     }
 
@@ -297,7 +332,10 @@ impl Store {
     pub fn location_load(&self, location: &str) -> Result<i64> {
         Ok(self
             .conn
-            .prepare_cached("SELECT COALESCE(SUM(qty), 0) FROM balances WHERE location = ?1")?
+            .prepare_cached(
+                "SELECT COALESCE(SUM(qty), 0) FROM stock
+                 WHERE location_id = (SELECT id FROM locations WHERE code = ?1)",
+            )?
             .query_row([location], |r| r.get(0))?)
     }
 

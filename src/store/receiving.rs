@@ -625,10 +625,11 @@ impl Store {
     pub fn putaway_bins(&self, site: &str, sku: &str) -> Result<Vec<Bin>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT l.code, l.zone, l.pick_seq, l.capacity,
-                    COALESCE(SUM(b.qty), 0),
-                    COALESCE(MAX(b.sku = ?2 AND b.qty > 0), 0),
+                    COALESCE(SUM(s.qty), 0),
+                    COALESCE(MAX(s.item_id = (SELECT id FROM items WHERE sku = ?2)
+                                 AND s.qty > 0), 0),
                     l.role = 'storage'
-             FROM locations l LEFT JOIN balances b ON b.location = l.code
+             FROM locations l LEFT JOIN stock s ON s.location_id = l.id
              WHERE l.site = ?1 AND l.role IN ('storage', 'pick_face')
              GROUP BY l.code",
         )?;

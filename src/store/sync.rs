@@ -5,7 +5,7 @@ use super::apply::BalanceSums;
 use super::{Balances, Known, Result, Store, StoreError, append_with};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
-use crate::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
+use crate::sync::wire::{Ordered, PushResult, Snapshot, SnapshotBalance, WireEvent};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::time::Duration;
@@ -358,7 +358,7 @@ impl Store {
                         }
                     }
                 }
-                sums.add_to(&s.conn)?;
+                sums.add_to(&s.conn, &mut s.ids)?;
                 s.pulled_up_to(from, cursor)?;
                 Ok(applied)
             })?;
@@ -432,6 +432,42 @@ impl Store {
         Ok(applied)
     }
 
+    /// A snapshot's balances, as the balances and as the baseline `check` replays the
+    /// journal from: the balances in key order, by ids.
+    fn load_balances(&mut self, balances: &[SnapshotBalance]) -> Result<()> {
+        let conn = &self.conn;
+        let mut baseline = conn.prepare_cached(
+            "INSERT INTO baseline (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for b in balances {
+            baseline.execute(params![b.location, b.sku, b.lot, b.qty])?;
+        }
+        let ids = &mut self.ids;
+        ids.fill(
+            conn,
+            balances
+                .iter()
+                .map(|b| (b.location.as_str(), b.sku.as_str())),
+        )?;
+        let mut rows = Vec::with_capacity(balances.len());
+        for b in balances {
+            rows.push((
+                ids.location(conn, &b.location)?,
+                ids.item(conn, &b.sku)?,
+                b.lot.as_str(),
+                b.qty,
+            ));
+        }
+        rows.sort_unstable();
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO stock (location_id, item_id, lot, qty) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (location, item, lot, qty) in rows {
+            insert.execute(params![location, item, lot, qty])?;
+        }
+        Ok(())
+    }
+
     pub fn is_bootstrapped(&self) -> Result<bool> {
         Ok(self.meta(BOOTSTRAPPED)?.is_some())
     }
@@ -453,7 +489,7 @@ impl Store {
             // The projections the snapshot provides are rebuilt from it.
             s.conn.execute_batch(
                 "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
-                 DELETE FROM exceptions; DELETE FROM balances; DELETE FROM baseline;",
+                 DELETE FROM exceptions; DELETE FROM stock; DELETE FROM baseline;",
             )?;
             let server = super::apply::Meta {
                 user: SERVER_TERMINAL,
@@ -521,15 +557,7 @@ impl Store {
                         x.id, x.location, x.sku, x.lot, x.qty, x.reason, x.recount, x.state, x.raised_at
                     ])?;
             }
-            for b in &snapshot.balances {
-                for table in ["balances", "baseline"] {
-                    s.conn
-                        .prepare_cached(&format!(
-                            "INSERT INTO {table} (location, sku, lot, qty) VALUES (?1, ?2, ?3, ?4)"
-                        ))?
-                        .execute(params![b.location, b.sku, b.lot, b.qty])?;
-                }
-            }
+            s.load_balances(&snapshot.balances)?;
             // Own events are not in the snapshot: apply again those whose projections
             // were rebuilt above. (Logins and reference data kept theirs.)
             for e in &pending {
