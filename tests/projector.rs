@@ -7,9 +7,10 @@
 //! sums are written, and every reader (open, snapshot, pull, availability) sees current
 //! balances.
 //!
-//! Time plays no part: the 250 ms quiet rule of `upkeep` is only relied on in its
+//! Time plays little part: the 250 ms quiet rule of `upkeep` is relied on in its
 //! "not yet" direction (an `upkeep` right after a push on the same connection reads
-//! without writing), and where it matters the test checks that it did.
+//! without writing), and where it matters the test checks that it did; one test polls
+//! for the "now" direction, with a deadline.
 //!
 //! The random test is seeded: it prints its seed, `FLOORHAND_SYNC_SEED=<seed>` replays
 //! it, and a failure names the seed it failed with.
@@ -424,6 +425,43 @@ fn pushes_leave_the_balances_alone_until_the_fold_catches_up() -> TestResult {
         "a second catch_up found more to read"
     );
     ensure_current(&s, &want, "after a second catch_up")?;
+    Ok(())
+}
+
+/// Once pushes pause, the background turn also copies the WAL into the database file,
+/// so the next push's commit does not pay for SQLite's own checkpoint. (The only test
+/// here that waits for the quiet rule: it polls `upkeep` with a deadline.)
+#[test]
+fn a_quiet_background_turn_checkpoints_the_wal() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = server_file(dir.path(), "server.db")?;
+    let mut s = open_server(&path)?;
+    let mut t1 = Term::new("T1");
+    let moves: Vec<Mv> = (0..200)
+        .flat_map(|_| receipt_put_away("SKU-10001", 1, "A-01-01-2"))
+        .collect();
+    t1.push(&mut s, &moves)?;
+    let before = std::fs::read(&path)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        s.upkeep()?;
+        if std::fs::read(&path)? != before {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "20 s after the push, the database file still lacks what the WAL holds"
+        );
+        std::thread::yield_now();
+    }
+    // Everything the WAL held is in the database file now.
+    let (log, copied): (i64, i64) =
+        s.connection()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })?;
+    ensure!(log == copied, "{copied} of {log} WAL frames copied");
+    ensure_checked(&s, "after the quiet turn")?;
     Ok(())
 }
 

@@ -287,7 +287,8 @@ impl Store {
     }
 
     /// The server's background turn: read what was appended since, and write the sums
-    /// to the balances once pushes pause, or when they have waited long or grown large.
+    /// to the balances once pushes pause, or when they have waited long or grown large;
+    /// while pushes pause, checkpoint the WAL.
     /// Returns `true` while there is more to read right away.
     pub fn upkeep(&mut self) -> Result<bool> {
         if !self.projects_balances() || self.read_only {
@@ -305,6 +306,12 @@ impl Store {
             .is_some_and(|t| t.elapsed() >= FLUSH_AT_THE_LATEST);
         if (!more && quiet) || waited || self.fold.sums.len() >= FLUSH_AT_KEYS {
             self.flush_fold()?;
+        }
+        if !more && quiet {
+            // Copy the WAL into the database while pushes pause, so a push's commit
+            // rarely pays for SQLite's own checkpoint (a large flush leaves tens of MB).
+            // Cheap when there is nothing to copy.
+            self.checkpoint()?;
         }
         Ok(more)
     }
