@@ -4,8 +4,8 @@
 use super::{AppState, BODY_LIMIT, BackendError};
 use crate::store::TerminalInfo;
 use crate::sync::wire::{
-    Availability, EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest,
-    PushResponse, Snapshot,
+    Availability, EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PushRequest, PushResponse,
+    Snapshot, StoredPage,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
@@ -275,7 +275,7 @@ async fn pull(
     State(state): State<AppState>,
     Authed(who): Authed,
     ApiQuery(q): ApiQuery<PullQuery>,
-) -> Result<axum::Json<PullResponse>, ApiError> {
+) -> Result<axum::Json<StoredPage>, ApiError> {
     let limit = q
         .limit
         .unwrap_or(PULL_DEFAULT_LIMIT)

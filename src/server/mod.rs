@@ -38,7 +38,7 @@ mod sqlite;
 pub use metrics::Metrics;
 
 use crate::store::{PushError, StoreError, TerminalInfo, TerminalReport};
-use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
+use crate::sync::wire::{Availability, PushResult, Snapshot, StoredPage, WireEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 use std::future::Future;
@@ -147,7 +147,7 @@ pub trait Backend: Send + 'static {
         who: &TerminalInfo,
         after: i64,
         limit: usize,
-    ) -> Result<PullResponse, BackendError>;
+    ) -> Result<StoredPage, BackendError>;
     /// The highest global sequence number.
     fn head(&mut self) -> Result<i64, BackendError>;
     fn snapshot(&mut self, site: &str) -> Result<Snapshot, BackendError>;

@@ -2,7 +2,7 @@
 
 use super::{Backend, BackendError, Tokens};
 use crate::store::{Store, TerminalInfo, TerminalReport, TokenReader};
-use crate::sync::wire::{Availability, PullResponse, PushResult, Snapshot, WireEvent};
+use crate::sync::wire::{Availability, PushResult, Snapshot, StoredPage, WireEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 
 impl Backend for Store {
@@ -57,8 +57,8 @@ impl Backend for Store {
         who: &TerminalInfo,
         after: i64,
         limit: usize,
-    ) -> Result<PullResponse, BackendError> {
-        Ok(Store::pull(self, who, after, limit)?)
+    ) -> Result<StoredPage, BackendError> {
+        Ok(Store::pull_stored(self, who, after, limit)?)
     }
 
     fn head(&mut self) -> Result<i64, BackendError> {

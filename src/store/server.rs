@@ -9,8 +9,8 @@ use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::permissions::{SERVER_TERMINAL, may_record};
 use crate::domain::{Event, LocationKind, User};
 use crate::sync::wire::{
-    Availability, ExceptionRow, Ordered, Progress, PullResponse, PushResult, ReceiptRow, Snapshot,
-    SnapshotBalance, WireEvent,
+    Availability, ExceptionRow, Progress, PullResponse, PushResult, ReceiptRow, Snapshot,
+    SnapshotBalance, StoredEvent, StoredOrdered, StoredPage, WireEvent,
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -611,6 +611,22 @@ impl Store {
     /// Events after `after` for a terminal of `site`: its site's terminals' events and the
     /// server's own, in global order. Records the terminal's cursor.
     pub fn pull(&mut self, who: &TerminalInfo, after: i64, limit: usize) -> Result<PullResponse> {
+        self.pull_stored(who, after, limit)?
+            .decode()
+            .map_err(|(ord, e)| StoreError::CorruptJournal {
+                ord,
+                reason: e.to_string(),
+            })
+    }
+
+    /// [`Store::pull`] with each payload as the journal holds it, for the server to send
+    /// on without decoding it (a payload that is not JSON is refused).
+    pub fn pull_stored(
+        &mut self,
+        who: &TerminalInfo,
+        after: i64,
+        limit: usize,
+    ) -> Result<StoredPage> {
         self.end_leftover_transaction();
         // A pull that reaches the head also gets the merge exceptions of everything up to
         // it: one round after the last push, every terminal knows them. (Only then is the
@@ -644,13 +660,15 @@ impl Store {
         let mut events = Vec::new();
         for row in rows {
             let (gseq, id, terminal, seq, user, at, payload) = row?;
-            let event = serde_json::from_str(&payload).map_err(|e| StoreError::CorruptJournal {
-                ord: gseq,
-                reason: e.to_string(),
+            let event = serde_json::value::RawValue::from_string(payload).map_err(|e| {
+                StoreError::CorruptJournal {
+                    ord: gseq,
+                    reason: e.to_string(),
+                }
             })?;
-            events.push(Ordered {
+            events.push(StoredOrdered {
                 gseq,
-                event: WireEvent {
+                event: StoredEvent {
                     id,
                     terminal,
                     seq,
@@ -669,7 +687,7 @@ impl Store {
                 )?
                 .execute(params![who.terminal, after, now_text(Utc::now())])?;
         }
-        Ok(PullResponse { events, head })
+        Ok(StoredPage { events, head })
     }
 
     /// A site's reference data and state as of the current head, read in one

@@ -69,6 +69,60 @@ pub struct PullResponse {
     pub head: i64,
 }
 
+/// A page of events as the server reads it from its journal, each payload as stored:
+/// sent on without being decoded and encoded again. It serializes exactly as the
+/// [`PullResponse`] a terminal reads (the journal holds each payload as serde writes
+/// the event).
+#[derive(Debug, Serialize)]
+pub struct StoredPage {
+    pub events: Vec<StoredOrdered>,
+    pub head: i64,
+}
+
+/// [`Ordered`] with the payload as stored.
+#[derive(Debug, Serialize)]
+pub struct StoredOrdered {
+    pub gseq: i64,
+    pub event: StoredEvent,
+}
+
+/// [`WireEvent`] with the payload as stored.
+#[derive(Debug, Serialize)]
+pub struct StoredEvent {
+    pub id: String,
+    pub terminal: String,
+    pub seq: i64,
+    pub user: String,
+    pub at: String,
+    pub event: Box<serde_json::value::RawValue>,
+}
+
+impl StoredPage {
+    /// The page as a terminal reads it; the error names the `gseq` of a payload that
+    /// is not an event.
+    pub fn decode(self) -> Result<PullResponse, (i64, serde_json::Error)> {
+        let mut events = Vec::with_capacity(self.events.len());
+        for o in self.events {
+            let e = o.event;
+            events.push(Ordered {
+                gseq: o.gseq,
+                event: WireEvent {
+                    event: serde_json::from_str(e.event.get()).map_err(|err| (o.gseq, err))?,
+                    id: e.id,
+                    terminal: e.terminal,
+                    seq: e.seq,
+                    user: e.user,
+                    at: e.at,
+                },
+            });
+        }
+        Ok(PullResponse {
+            events,
+            head: self.head,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
     pub code: String,
@@ -178,4 +232,106 @@ pub struct Availability {
     pub reserved: i64,
     /// `sellable - reserved`, never below zero.
     pub available: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::MoveReason;
+
+    fn page() -> PullResponse {
+        let event = |gseq: i64, event: Event| Ordered {
+            gseq,
+            event: WireEvent {
+                id: format!("id-{gseq}"),
+                terminal: "T01".into(),
+                seq: gseq,
+                user: "1001".into(),
+                at: "2026-11-22T10:00:00Z".into(),
+                event,
+            },
+        };
+        PullResponse {
+            events: vec![
+                event(
+                    7,
+                    Event::StockMoved {
+                        sku: "SKU-\"1\"".into(),
+                        lot: "L\u{e4}".into(),
+                        from: "SUPPLIER".into(),
+                        to: "DOCK-01".into(),
+                        qty: 12,
+                        reason: MoveReason::Transfer,
+                        receipt: None,
+                    },
+                ),
+                event(
+                    9,
+                    Event::LoggedOut {
+                        badge: "1001".into(),
+                        idle: true,
+                    },
+                ),
+            ],
+            head: 11,
+        }
+    }
+
+    /// The server's page of stored payloads is, byte for byte, the JSON of the page a
+    /// terminal reads; and decodes to it.
+    #[test]
+    fn a_stored_page_is_sent_as_the_page_it_stands_for() -> Result<(), serde_json::Error> {
+        let want = page();
+        let mut events = Vec::new();
+        for o in &want.events {
+            let e = &o.event;
+            events.push(StoredOrdered {
+                gseq: o.gseq,
+                event: StoredEvent {
+                    id: e.id.clone(),
+                    terminal: e.terminal.clone(),
+                    seq: e.seq,
+                    user: e.user.clone(),
+                    at: e.at.clone(),
+                    // As the journal keeps it.
+                    event: serde_json::value::RawValue::from_string(serde_json::to_string(
+                        &e.event,
+                    )?)?,
+                },
+            });
+        }
+        let stored = StoredPage {
+            events,
+            head: want.head,
+        };
+        assert_eq!(
+            serde_json::to_string(&stored)?,
+            serde_json::to_string(&want)?
+        );
+        assert_eq!(stored.decode().ok(), Some(want));
+        Ok(())
+    }
+
+    /// A stored payload that is JSON but not an event is named by its place.
+    #[test]
+    fn a_stored_payload_that_is_no_event_is_named() -> Result<(), serde_json::Error> {
+        let stored = StoredPage {
+            events: vec![StoredOrdered {
+                gseq: 42,
+                event: StoredEvent {
+                    id: "x".into(),
+                    terminal: "T01".into(),
+                    seq: 1,
+                    user: "u".into(),
+                    at: "".into(),
+                    event: serde_json::value::RawValue::from_string(
+                        r#"{"kind":"no_such_kind"}"#.into(),
+                    )?,
+                },
+            }],
+            head: 42,
+        };
+        assert!(matches!(stored.decode(), Err((42, _))));
+        Ok(())
+    }
 }
