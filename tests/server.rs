@@ -579,6 +579,9 @@ fn a_long_poll_answers_as_soon_as_another_terminal_pushes() -> TestResult {
     assert!(empty.events.is_empty());
     assert!(started.elapsed() >= Duration::from_millis(900));
 
+    // T02 has not pulled yet (checked before its pull starts: once started, the pull
+    // may record its cursor at any moment).
+    assert_eq!(server.cursor("T02")?, 0);
     let url = format!("{}/v1/pull?after={head}&wait=5", server.local.url());
     let agent = server.agent.clone();
     let token = t2.clone();
@@ -592,7 +595,6 @@ fn a_long_poll_answers_as_soon_as_another_terminal_pushes() -> TestResult {
         Ok((pulled, started.elapsed()))
     });
     // The pull records T02's cursor before it waits; then another terminal pushes.
-    assert_eq!(server.cursor("T02")?, 0);
     eventually(Duration::from_secs(5), || Ok(server.cursor("T02")? == head))?;
     let event = wire("T01", 1, "1001", received("SKU-10001", "DOCK-01", 2));
     assert_eq!(server.push(&t1, std::slice::from_ref(&event))?.status, 200);
