@@ -441,15 +441,13 @@ impl BalanceSums {
     /// The sums that change a balance, keyed by ids and in key order (so consecutive
     /// writes land on the same pages of the tree), each with its codes.
     fn owed_in_order(&self, tx: &Connection, ids: &mut Ids) -> Result<Vec<Owed<'_>>> {
-        let sums: Vec<_> = self.iter().filter(|(_, d)| *d != 0).collect();
-        ids.fill(tx, sums.iter().map(|((l, s, _), _)| (*l, *s)))?;
-        let mut owed = Vec::with_capacity(sums.len());
-        for (codes @ (location, sku, lot), delta) in sums {
-            let key = (ids.location(tx, location)?, ids.item(tx, sku)?, lot);
-            owed.push((key, codes, delta));
-        }
-        owed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Ok(owed)
+        ids.keyed(
+            tx,
+            self.iter()
+                .filter(|(_, d)| *d != 0)
+                .map(|(codes, d)| (codes, (codes, d)))
+                .collect(),
+        )
     }
 
     /// Add every sum to its balance, one statement each and nothing read first, then
@@ -464,7 +462,7 @@ impl BalanceSums {
             "INSERT INTO stock (location_id, item_id, lot, qty) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (location_id, item_id, lot) DO UPDATE SET qty = qty + excluded.qty",
         )?;
-        for ((location, item, lot), _, delta) in owed {
+        for ((location, item, lot), (_, delta)) in owed {
             add.execute(params![location, item, lot, delta])?;
         }
         tx.prepare_cached("DELETE FROM stock WHERE qty = 0")?
@@ -479,7 +477,7 @@ impl BalanceSums {
         ids: &mut Ids,
     ) -> Result<Vec<(String, String, String, i64)>> {
         let mut negative = Vec::new();
-        for (key, (location, sku, lot), delta) in self.owed_in_order(tx, ids)? {
+        for (key, ((location, sku, lot), delta)) in self.owed_in_order(tx, ids)? {
             let now = add_to_stock(tx, key, delta)?;
             if now < 0 {
                 negative.push((location.to_string(), sku.to_string(), lot.to_string(), now));
@@ -489,8 +487,8 @@ impl BalanceSums {
     }
 }
 
-/// A sum owed to a balance: its key by ids, its codes, the sum.
-type Owed<'a> = ((i64, i64, &'a str), (&'a str, &'a str, &'a str), i64);
+/// A sum owed to a balance: its key by ids, then its codes and the sum.
+type Owed<'a> = ((i64, i64, &'a str), ((&'a str, &'a str, &'a str), i64));
 
 #[cfg(test)]
 mod tests {

@@ -139,6 +139,24 @@ impl Ids {
         self.items.fill(conn, Kind::Item, keys.map(|(_, s)| s))
     }
 
+    /// Each balance of `keys`, given by codes, keyed by ids instead, with what it
+    /// carries, in key order (so writes walk the balance tree in order). A code without
+    /// a row is refused.
+    pub fn keyed<'a, T>(
+        &mut self,
+        conn: &Connection,
+        keys: Vec<((&'a str, &'a str, &'a str), T)>,
+    ) -> Result<Vec<((i64, i64, &'a str), T)>> {
+        self.fill(conn, keys.iter().map(|((l, s, _), _)| (*l, *s)))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for ((location, sku, lot), carried) in keys {
+            let key = (self.location(conn, location)?, self.item(conn, sku)?, lot);
+            out.push((key, carried));
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Forget every id (after a rollback).
     pub fn clear(&mut self) {
         self.locations.ids.clear();

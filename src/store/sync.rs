@@ -442,27 +442,17 @@ impl Store {
         for b in balances {
             baseline.execute(params![b.location, b.sku, b.lot, b.qty])?;
         }
-        let ids = &mut self.ids;
-        ids.fill(
+        let rows = self.ids.keyed(
             conn,
             balances
                 .iter()
-                .map(|b| (b.location.as_str(), b.sku.as_str())),
+                .map(|b| ((b.location.as_str(), b.sku.as_str(), b.lot.as_str()), b.qty))
+                .collect(),
         )?;
-        let mut rows = Vec::with_capacity(balances.len());
-        for b in balances {
-            rows.push((
-                ids.location(conn, &b.location)?,
-                ids.item(conn, &b.sku)?,
-                b.lot.as_str(),
-                b.qty,
-            ));
-        }
-        rows.sort_unstable();
         let mut insert = conn.prepare_cached(
             "INSERT INTO stock (location_id, item_id, lot, qty) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (location, item, lot, qty) in rows {
+        for ((location, item, lot), qty) in rows {
             insert.execute(params![location, item, lot, qty])?;
         }
         Ok(())
