@@ -1,7 +1,7 @@
 //! Applying one event to the projections. The same function serves recording and
 //! events pulled from the server: the projections are always a fold of the journal.
 
-use super::ids::{self, Ids};
+use super::ids::{self, Ids, StockKey};
 use super::{Balances, Result};
 use crate::domain::{Event, LoginFailure};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -331,11 +331,7 @@ pub(super) fn add_balance(
 /// A read, then one write, rather than an upsert with `RETURNING`: SQLite gives every
 /// execution of a `RETURNING` statement a temporary table of its own, which cost more
 /// than the update.
-fn add_to_stock(
-    tx: &Connection,
-    (location, item, lot): (i64, i64, &str),
-    delta: i64,
-) -> Result<i64> {
+fn add_to_stock(tx: &Connection, (location, item, lot): StockKey<'_>, delta: i64) -> Result<i64> {
     let key = params![location, item, lot];
     let before: Option<i64> = tx
         .prepare_cached(
@@ -488,7 +484,7 @@ impl BalanceSums {
 }
 
 /// A sum owed to a balance: its key by ids, then its codes and the sum.
-type Owed<'a> = ((i64, i64, &'a str), ((&'a str, &'a str, &'a str), i64));
+type Owed<'a> = (StockKey<'a>, ((&'a str, &'a str, &'a str), i64));
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 /// (about 0.3 µs a row) instead of one query per code (about 1.5 µs each).
 const READ_ALL_ABOVE: usize = 2_000;
 
+/// A balance's key in `stock`: location id, item id, lot.
+pub(super) type StockKey<'a> = (i64, i64, &'a str);
+
 #[derive(Default)]
 pub(super) struct Ids {
     locations: Table,
@@ -146,7 +149,7 @@ impl Ids {
         &mut self,
         conn: &Connection,
         keys: Vec<((&'a str, &'a str, &'a str), T)>,
-    ) -> Result<Vec<((i64, i64, &'a str), T)>> {
+    ) -> Result<Vec<(StockKey<'a>, T)>> {
         self.fill(conn, keys.iter().map(|((l, s, _), _)| (*l, *s)))?;
         let mut out = Vec::with_capacity(keys.len());
         for ((location, sku, lot), carried) in keys {
