@@ -9,8 +9,8 @@ use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::permissions::{SERVER_TERMINAL, may_record};
 use crate::domain::{Event, LocationKind, User};
 use crate::sync::wire::{
-    Availability, ExceptionRow, Progress, PullResponse, PushResult, ReceiptRow, Snapshot,
-    SnapshotBalance, StoredEvent, StoredOrdered, StoredPage, WireEvent,
+    Availability, ExceptionRow, Ordered, Progress, PullResponse, PushResult, ReceiptRow, Snapshot,
+    SnapshotBalance, StoredPage, WireEvent,
 };
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -666,9 +666,9 @@ impl Store {
                     reason: e.to_string(),
                 }
             })?;
-            events.push(StoredOrdered {
+            events.push(Ordered {
                 gseq,
-                event: StoredEvent {
+                event: WireEvent {
                     id,
                     terminal,
                     seq,

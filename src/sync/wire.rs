@@ -6,16 +6,17 @@ use serde::{Deserialize, Serialize};
 /// Most events one push may carry.
 pub const MAX_BATCH: usize = 500;
 
-/// A journal event as it travels: who wrote it where, and what happened.
+/// A journal event as it travels: who wrote it where, and what happened. `E` is the
+/// event (the server sends it on as its journal holds it, see [`StoredPage`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WireEvent {
+pub struct WireEvent<E = Event> {
     pub id: String,
     pub terminal: String,
     pub seq: i64,
     pub user: String,
     /// UTC, RFC 3339; for audit only.
     pub at: String,
-    pub event: Event,
+    pub event: E,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,14 +57,14 @@ pub struct PushResponse {
 /// {..}}`. (Nested rather than flattened: serde reads a flattened struct through a
 /// buffer of every field, which cost a tenth of a pull.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ordered {
+pub struct Ordered<E = Event> {
     pub gseq: i64,
-    pub event: WireEvent,
+    pub event: WireEvent<E>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PullResponse {
-    pub events: Vec<Ordered>,
+pub struct PullResponse<E = Event> {
+    pub events: Vec<Ordered<E>>,
     /// The highest `gseq` the server has; the terminal is caught up when its cursor
     /// reaches it.
     pub head: i64,
@@ -73,29 +74,7 @@ pub struct PullResponse {
 /// sent on without being decoded and encoded again. It serializes exactly as the
 /// [`PullResponse`] a terminal reads (the journal holds each payload as serde writes
 /// the event).
-#[derive(Debug, Serialize)]
-pub struct StoredPage {
-    pub events: Vec<StoredOrdered>,
-    pub head: i64,
-}
-
-/// [`Ordered`] with the payload as stored.
-#[derive(Debug, Serialize)]
-pub struct StoredOrdered {
-    pub gseq: i64,
-    pub event: StoredEvent,
-}
-
-/// [`WireEvent`] with the payload as stored.
-#[derive(Debug, Serialize)]
-pub struct StoredEvent {
-    pub id: String,
-    pub terminal: String,
-    pub seq: i64,
-    pub user: String,
-    pub at: String,
-    pub event: Box<serde_json::value::RawValue>,
-}
+pub type StoredPage = PullResponse<Box<serde_json::value::RawValue>>;
 
 impl StoredPage {
     /// The page as a terminal reads it; the error names the `gseq` of a payload that
@@ -285,9 +264,9 @@ mod tests {
         let mut events = Vec::new();
         for o in &want.events {
             let e = &o.event;
-            events.push(StoredOrdered {
+            events.push(Ordered {
                 gseq: o.gseq,
-                event: StoredEvent {
+                event: WireEvent {
                     id: e.id.clone(),
                     terminal: e.terminal.clone(),
                     seq: e.seq,
@@ -316,9 +295,9 @@ mod tests {
     #[test]
     fn a_stored_payload_that_is_no_event_is_named() -> Result<(), serde_json::Error> {
         let stored = StoredPage {
-            events: vec![StoredOrdered {
+            events: vec![Ordered {
                 gseq: 42,
-                event: StoredEvent {
+                event: WireEvent {
                     id: "x".into(),
                     terminal: "T01".into(),
                     seq: 1,
