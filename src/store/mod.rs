@@ -419,23 +419,24 @@ fn record_in(
     at: DateTime<Utc>,
     events: &[Event],
 ) -> Result<Vec<Recorded>> {
-    let mut seq: i64 = tx
+    let last: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM journal WHERE terminal = ?1")?
         .query_row([terminal], |r| r.get(0))?;
     let at = at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut out = Vec::with_capacity(events.len());
-    for event in events {
-        seq += 1;
+    for (seq, event) in (last + 1..).zip(events) {
         let id = Uuid::now_v7();
         append(
             tx,
             balances,
-            &id.to_string(),
-            terminal,
-            seq,
-            user,
-            &at,
-            event,
+            &Row {
+                id: &id.to_string(),
+                terminal,
+                seq,
+                user,
+                at: &at,
+                event,
+            },
         )?;
         out.push(Recorded {
             id,
@@ -446,31 +447,34 @@ fn record_in(
     Ok(out)
 }
 
+/// One journal row, borrowed from whoever holds it.
+struct Row<'a> {
+    id: &'a str,
+    terminal: &'a str,
+    seq: i64,
+    user: &'a str,
+    at: &'a str,
+    event: &'a Event,
+}
+
+impl<'a> From<&'a crate::sync::wire::WireEvent> for Row<'a> {
+    fn from(e: &'a crate::sync::wire::WireEvent) -> Self {
+        Self {
+            id: &e.id,
+            terminal: &e.terminal,
+            seq: e.seq,
+            user: &e.user,
+            at: &e.at,
+            event: &e.event,
+        }
+    }
+}
+
 /// Insert one journal row and apply it to the projections; returns its `ord`, which on
 /// the server is the event's global sequence number.
-#[allow(clippy::too_many_arguments)]
-fn append(
-    tx: &Connection,
-    balances: Balances,
-    id: &str,
-    terminal: &str,
-    seq: i64,
-    user: &str,
-    at: &str,
-    event: &Event,
-) -> Result<i64> {
-    append_with(
-        tx,
-        Known::Fails,
-        balances,
-        id,
-        terminal,
-        seq,
-        user,
-        at,
-        event,
-    )?
-    .ok_or_else(|| StoreError::Rejected(format!("event {id} is in the journal already")))
+fn append(tx: &Connection, balances: Balances, row: &Row<'_>) -> Result<i64> {
+    append_with(tx, Known::Fails, balances, row)?
+        .ok_or_else(|| StoreError::Rejected(format!("event {} is in the journal already", row.id)))
 }
 
 /// What [`append_with`] does with an event whose id the journal holds already.
@@ -483,18 +487,20 @@ enum Known {
     Skipped,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn append_with(
     tx: &Connection,
     known: Known,
     balances: Balances,
-    id: &str,
-    terminal: &str,
-    seq: i64,
-    user: &str,
-    at: &str,
-    event: &Event,
+    row: &Row<'_>,
 ) -> Result<Option<i64>> {
+    let Row {
+        id,
+        terminal,
+        seq,
+        user,
+        at,
+        event,
+    } = *row;
     let payload = serde_json::to_string(event)?;
     let insert = match known {
         Known::Fails => {

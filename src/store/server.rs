@@ -444,16 +444,7 @@ impl Store {
             expected += 1;
             match self.validate(&who.site, e, seen)? {
                 Ok(()) => {
-                    let gseq = append(
-                        &self.conn,
-                        self.balances,
-                        &e.id,
-                        &e.terminal,
-                        e.seq,
-                        &e.user,
-                        &e.at,
-                        &e.event,
-                    )?;
+                    let gseq = append(&self.conn, self.balances, &e.into())?;
                     appended.push((gseq, i));
                     results.push(PushResult::Accepted {
                         seq: e.seq,

@@ -411,17 +411,7 @@ impl Store {
             // Another terminal's event: the journal keeps it once (a page pulled again
             // changes nothing), and only this terminal's own events have a row in
             // `sync_results`.
-            let added = append_with(
-                &self.conn,
-                Known::Skipped,
-                Balances::Projected,
-                &e.id,
-                &e.terminal,
-                e.seq,
-                &e.user,
-                &e.at,
-                &e.event,
-            )?;
+            let added = append_with(&self.conn, Known::Skipped, Balances::Projected, &e.into())?;
             if added.is_some() {
                 if self.balances == Balances::Now {
                     sums.add_event(&e.event);
