@@ -202,6 +202,33 @@ fn a_location_listing_is_in_sku_order_with_few_or_many_balances() -> TestResult 
     Ok(())
 }
 
+/// A location lookup lists at most `LIST_LIMIT` balances, first by sku, and counts the
+/// rest; a physical location's total covers them all. A short listing counts nothing more.
+#[test]
+fn a_location_lookup_lists_the_first_balances_and_counts_the_rest() -> TestResult {
+    use floorhand::flows::lookup::{LIST_LIMIT, LookupAnswer};
+    let mut s = small_warehouse()?;
+    let n = LIST_LIMIT + 7;
+    let items: Vec<Item> = (0..n)
+        .rev()
+        .map(|i| item(&format!("M{i:04}"), false))
+        .collect();
+    s.define_items("system", &items)?;
+    for i in 0..n {
+        s.move_stock("u", &mv(&format!("M{i:04}"), "", "SUPPLIER", "BIN-1", 2))?;
+    }
+    s.move_stock("u", &mv("M0003", "", "BIN-1", "BIN-2", 1))?;
+    let big = LookupAnswer::gather(&s, "BIN-1")?;
+    let skus: Vec<String> = big.rows.iter().map(|r| r.sku.clone()).collect();
+    let first: Vec<String> = (0..LIST_LIMIT).map(|i| format!("M{i:04}")).collect();
+    assert_eq!(skus, first);
+    assert_eq!(big.more, 7);
+    assert_eq!(big.total, Some(2 * i64::try_from(n)? - 1));
+    let small = LookupAnswer::gather(&s, "BIN-2")?;
+    assert_eq!((small.rows.len(), small.more, small.total), (1, 0, None));
+    Ok(())
+}
+
 /// A movement naming an item or a location the store does not know is refused by name,
 /// and nothing is written.
 #[test]

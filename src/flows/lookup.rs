@@ -59,7 +59,12 @@ impl LookupAnswer {
                     limit: Some(LIST_LIMIT),
                     ..Default::default()
                 })?;
-                let held = usize::try_from(store.balance_rows(&l.code)?).unwrap_or(0);
+                // A listing short of the limit is every balance the location holds.
+                let held = if rows.len() < LIST_LIMIT {
+                    rows.len()
+                } else {
+                    usize::try_from(store.balance_rows(&l.code)?).unwrap_or(0)
+                };
                 more = held.saturating_sub(rows.len());
                 if more > 0 && l.kind == crate::domain::LocationKind::Physical {
                     total = Some(store.location_load(&l.code)?);

@@ -291,18 +291,26 @@ impl Store {
     /// than reading all its balances and sorting them (`stock` is keyed by item id, not
     /// sku). Only for a listing with a limit, and only when the location holds so many
     /// balances (a supplier location holds one per item) that the walk, about
-    /// `limit * items / held` items long, is the shorter of the two.
+    /// `limit * items / held` items long, is the shorter of the two: when `held` is over
+    /// `sqrt(2 * limit * items)`. The balances are counted only that far.
     fn walk_items_for(&self, f: &StockFilter) -> Result<bool> {
         let (Some(location), Some(limit)) = (&f.location, f.limit) else {
             return Ok(false);
         };
-        let held = self.balance_rows(location)?;
         let items: i64 = self
             .conn
             .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM items")?
             .query_row([], |r| r.get(0))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(held.saturating_mul(held) > limit.saturating_mul(items).saturating_mul(2))
+        let enough = limit.saturating_mul(items).saturating_mul(2).isqrt();
+        let held: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM stock
+                 WHERE location_id = (SELECT id FROM locations WHERE code = ?1) LIMIT ?2)",
+            )?
+            .query_row(params![location, enough.saturating_add(1)], |r| r.get(0))?;
+        Ok(held > enough)
     }
 
     /// On-hand quantity of one (location, item, lot); zero when there is no balance.
