@@ -229,6 +229,54 @@ fn a_location_lookup_lists_the_first_balances_and_counts_the_rest() -> TestResul
     Ok(())
 }
 
+/// An item id read in a transaction that rolls back is forgotten: the item's insert is
+/// gone, and its id goes to the next item defined, so a remembered id would put that
+/// item's stock on the wrong item.
+#[test]
+fn ids_read_in_a_rolled_back_transaction_are_forgotten() -> TestResult {
+    use floorhand::sync::wire::{Ordered, WireEvent};
+    let mut s = small_warehouse()?;
+    let pulled = |gseq: i64, event: Event| Ordered {
+        gseq,
+        event: WireEvent {
+            id: format!("p{gseq}-{}", event.kind()),
+            terminal: "T9".into(),
+            seq: gseq,
+            user: "1001".into(),
+            at: "2026-11-22T08:00:00.000Z".into(),
+            event,
+        },
+    };
+    let defined = |sku: &str| Event::ItemDefined {
+        item: item(sku, false),
+    };
+    let moved = |sku: &str, to: &str, qty: i64| Event::StockMoved {
+        sku: sku.into(),
+        lot: "".into(),
+        from: "SUPPLIER".into(),
+        to: to.into(),
+        qty,
+        reason: MoveReason::Transfer,
+        receipt: None,
+    };
+    // X is defined and moved, but the page also names a bin that does not exist.
+    let refused = s.apply_pulled(&[
+        pulled(1, defined("X")),
+        pulled(2, moved("X", "BIN-1", 5)),
+        pulled(3, moved("PLAIN", "NOWHERE", 1)),
+    ]);
+    assert!(refused.is_err(), "a page naming an unknown bin was applied");
+    // Y takes the id X had; then X is defined again.
+    s.apply_pulled(&[pulled(1, defined("Y")), pulled(2, moved("Y", "BIN-1", 3))])?;
+    s.apply_pulled(&[pulled(3, defined("X")), pulled(4, moved("X", "BIN-1", 5))])?;
+    assert_eq!(
+        (s.balance("BIN-1", "X", "")?, s.balance("BIN-1", "Y", "")?),
+        (5, 3)
+    );
+    assert!(s.check()?.ok, "{:?}", s.check()?);
+    Ok(())
+}
+
 /// A movement naming an item or a location the store does not know is refused by name,
 /// and nothing is written.
 #[test]
