@@ -1,7 +1,7 @@
 //! The terminal's side of sync: its enrolment, the outbox of pending events, the answers
 //! the server gave, the pull cursor, and applying pulled events and snapshots.
 
-use super::apply::BalanceSums;
+use super::apply::StockSums;
 use super::{Balances, Known, Result, Store, StoreError, append_with};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
@@ -332,7 +332,7 @@ impl Store {
                 let (mut applied, mut taken) = (0, 0);
                 // The movements are summed per balance and written once, in key order,
                 // before the commit: the writes then walk the balance tree in order.
-                let mut sums = BalanceSums::default();
+                let mut sums = StockSums::default();
                 let mut page = Some(first);
                 // Time this transaction has held the write lock waiting for pages.
                 let mut held = Duration::ZERO;
@@ -358,7 +358,7 @@ impl Store {
                         }
                     }
                 }
-                sums.add_to(&s.conn, &mut s.ids)?;
+                sums.add_to(&s.conn)?;
                 s.pulled_up_to(from, cursor)?;
                 Ok(applied)
             })?;
@@ -394,9 +394,17 @@ impl Store {
         &mut self,
         events: &[Ordered],
         cursor: i64,
-        sums: &mut BalanceSums,
+        sums: &mut StockSums,
     ) -> Result<usize> {
         let mut applied = 0;
+        if self.balances == Balances::Now {
+            // Read the ids of the page's movements at once (the first page of a catch-up
+            // after a start reads whole tables) rather than one query per code.
+            self.ids.fill(
+                &self.conn,
+                events.iter().flat_map(|o| movement_codes(&o.event.event)),
+            )?;
+        }
         for o in events.iter().filter(|o| o.gseq > cursor) {
             let e = &o.event;
             if e.terminal == self.terminal {
@@ -414,7 +422,7 @@ impl Store {
             let added = append_with(&self.conn, Known::Skipped, Balances::Projected, &e.into())?;
             if added.is_some() {
                 if self.balances == Balances::Now {
-                    sums.add_event(&e.event);
+                    sums.add_event(&self.conn, &mut self.ids, &e.event)?;
                 }
                 applied += 1;
             }
@@ -612,4 +620,15 @@ fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
         .execute(params![r.po, r.line, good, damaged])?;
     }
     Ok(())
+}
+
+/// The (location, sku) pairs a movement's balances are keyed by.
+fn movement_codes(event: &Event) -> impl Iterator<Item = (&str, &str)> + Clone {
+    let pairs = match event {
+        Event::StockMoved { sku, from, to, .. } => {
+            Some([(from.as_str(), sku.as_str()), (to.as_str(), sku.as_str())])
+        }
+        _ => None,
+    };
+    pairs.into_iter().flatten()
 }

@@ -253,7 +253,9 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
     let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered>>(PAGES_AHEAD);
     let applier = &mut *store;
     let outcome = std::thread::scope(|s| {
-        let apply = s.spawn(move || {
+        // Named, so that a profile of a catch-up tells the store's work from the fetching.
+        let apply = std::thread::Builder::new().name("pull-apply".into());
+        let apply = apply.spawn_scoped(s, move || {
             applier.apply_pulled_pages(&mut |wait| {
                 let page = match wait {
                     None => handed.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -266,6 +268,11 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
                 }
             })
         });
+        let apply = apply.map_err(|e| {
+            SyncError::Store(StoreError::Rejected(format!(
+                "could not start applying pulled events: {e}"
+            )))
+        })?;
         let mut fetched = Ok(());
         // A failed send means the store stopped applying; its error says why.
         if pages.send(first.events).is_ok() {
