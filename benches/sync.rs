@@ -40,7 +40,7 @@ use floorhand::server::{AppState, LocalServer, admin};
 use floorhand::store::Store;
 use floorhand::sync::client::{self, Http, Round, Transport, TransportError};
 use floorhand::sync::wire::{
-    EnrollRequest, EnrollResponse, MAX_BATCH, PullResponse, PushRequest, PushResponse, PushResult,
+    EnrollRequest, EnrollResponse, MAX_BATCH, PulledPage, PushRequest, PushResponse, PushResult,
     Snapshot, WireEvent,
 };
 use std::collections::hash_map::DefaultHasher;
@@ -612,7 +612,7 @@ impl Transport for TimedPushes {
         after: i64,
         limit: usize,
         wait_secs: u64,
-    ) -> Result<PullResponse, TransportError> {
+    ) -> Result<PulledPage, TransportError> {
         self.inner.pull(after, limit, wait_secs)
     }
 
@@ -687,7 +687,7 @@ impl<T: Transport> Transport for Timed<T> {
         after: i64,
         limit: usize,
         wait_secs: u64,
-    ) -> Result<PullResponse, TransportError> {
+    ) -> Result<PulledPage, TransportError> {
         let t = Instant::now();
         self.first_pull.get_or_insert(t);
         let out = self.inner.pull(after, limit, wait_secs);

@@ -22,8 +22,8 @@ use floorhand::store::{
 use floorhand::sync::client::{self, Round, SyncError, Transport, TransportError};
 use floorhand::sync::plan;
 use floorhand::sync::wire::{
-    ErrorBody, MAX_BATCH, Ordered, PullResponse, PushRequest, PushResponse, PushResult, Snapshot,
-    WireEvent,
+    ErrorBody, MAX_BATCH, Ordered, Pulled, PulledPage, PushRequest, PushResponse, PushResult,
+    Snapshot, WireEvent,
 };
 use rusqlite::types::ValueRef;
 use std::cell::RefCell;
@@ -170,10 +170,13 @@ impl Transport for Local {
         after: i64,
         limit: usize,
         _wait_secs: u64,
-    ) -> Result<PullResponse, TransportError> {
+    ) -> Result<PulledPage, TransportError> {
         let who = self.who()?;
-        let answer = self.server.borrow_mut().pull(&who, after, limit);
-        answer.map_err(|e| refused(&e))
+        let answer = self.server.borrow_mut().pull_stored(&who, after, limit);
+        answer
+            .map_err(|e| refused(&e))?
+            .into_pulled()
+            .map_err(|(gseq, e)| TransportError::Offline(format!("event {gseq} is no event: {e}")))
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
@@ -460,7 +463,7 @@ impl Transport for Faulty {
         after: i64,
         limit: usize,
         wait_secs: u64,
-    ) -> Result<PullResponse, TransportError> {
+    ) -> Result<PulledPage, TransportError> {
         self.ledger.borrow_mut().stats.pulls += 1;
         self.gate()?;
         let answer = if self.rng.chance(self.faults.duplicate) {
@@ -1929,7 +1932,7 @@ fn late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot() -> TestR
 // A long catch-up and the floor
 
 /// `n` logouts of another terminal, as the server orders them after gseq `after`.
-fn logouts(after: i64, n: i64) -> Vec<Ordered> {
+fn logouts(after: i64, n: i64) -> Vec<Ordered<Pulled>> {
     (after + 1..=after + n)
         .map(|gseq| Ordered {
             gseq,
@@ -1939,13 +1942,46 @@ fn logouts(after: i64, n: i64) -> Vec<Ordered> {
                 seq: gseq,
                 user: "1001".into(),
                 at: "2026-11-22T08:00:00.000Z".into(),
-                event: Event::LoggedOut {
+                event: Pulled::new(Event::LoggedOut {
                     badge: "1001".into(),
                     idle: false,
-                },
+                })
+                .expect("a logout encodes"),
             },
         })
         .collect()
+}
+
+/// A pulled event is journaled as the server sent it: its payload's text is kept, not
+/// encoded again (here with its fields in another order than this build writes them).
+#[test]
+fn a_pulled_event_is_journaled_as_sent() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(&dir.path().join("terminal.db"), "T1")?;
+    let sent = r#"{"idle":true,"badge":"1001","kind":"logged_out"}"#;
+    let payload = serde_json::value::RawValue::from_string(sent.into())?;
+    let mut page = Some(vec![Ordered {
+        gseq: 1,
+        event: WireEvent {
+            id: "pulled-1".into(),
+            terminal: "T9".into(),
+            seq: 1,
+            user: "1001".into(),
+            at: "2026-11-22T08:00:00.000Z".into(),
+            event: Pulled::read(payload)?,
+        },
+    }]);
+    let applied =
+        store.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))?;
+    assert_eq!(applied, 1);
+    let kept: String = store.connection().query_row(
+        "SELECT payload FROM journal WHERE id = 'pulled-1'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(kept, sent);
+    assert_eq!(store.cursor()?, 1);
+    Ok(())
 }
 
 /// Wait, with a deadline, until `store` sees a writer of its database waiting for the

@@ -25,6 +25,7 @@ pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport,
 pub use sync::{Enrolment, NextPage, RejectedEvent};
 
 use crate::domain::Event;
+use crate::sync::wire::Pulled;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -436,6 +437,7 @@ fn record_in(
                 user,
                 at: &at,
                 event,
+                payload: None,
             },
         )?;
         out.push(Recorded {
@@ -455,6 +457,8 @@ struct Row<'a> {
     user: &'a str,
     at: &'a str,
     event: &'a Event,
+    /// The event as JSON, when it came so (pulled); otherwise it is encoded here.
+    payload: Option<&'a str>,
 }
 
 impl<'a> From<&'a crate::sync::wire::WireEvent> for Row<'a> {
@@ -466,6 +470,21 @@ impl<'a> From<&'a crate::sync::wire::WireEvent> for Row<'a> {
             user: &e.user,
             at: &e.at,
             event: &e.event,
+            payload: None,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::sync::wire::WireEvent<Pulled>> for Row<'a> {
+    fn from(e: &'a crate::sync::wire::WireEvent<Pulled>) -> Self {
+        Self {
+            id: &e.id,
+            terminal: &e.terminal,
+            seq: e.seq,
+            user: &e.user,
+            at: &e.at,
+            event: &e.event.event,
+            payload: Some(e.event.payload.get()),
         }
     }
 }
@@ -500,8 +519,12 @@ fn append_with(
         user,
         at,
         event,
+        payload,
     } = *row;
-    let payload = serde_json::to_string(event)?;
+    let payload = match payload {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => std::borrow::Cow::Owned(serde_json::to_string(event)?),
+    };
     let insert = match known {
         Known::Fails => {
             "INSERT INTO journal (id, terminal, seq, user, at, kind, payload)

@@ -5,7 +5,7 @@ use super::apply::StockSums;
 use super::{Balances, Known, Result, Store, StoreError, append_with};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
-use crate::sync::wire::{Ordered, PushResult, Snapshot, SnapshotBalance, WireEvent};
+use crate::sync::wire::{Ordered, Pulled, PushResult, Snapshot, SnapshotBalance, WireEvent};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::time::Duration;
@@ -33,7 +33,7 @@ const LET_IN_FOR_AT_MOST: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub enum NextPage {
     /// The next page, in server order.
-    Ready(Vec<Ordered>),
+    Ready(Vec<Ordered<Pulled>>),
     /// More will come, but not yet.
     NotYet,
     /// The catch-up is over.
@@ -293,7 +293,25 @@ impl Store {
         if events.is_empty() {
             return Ok(0);
         }
-        let mut page = Some(events.to_vec());
+        let mut page = Some(
+            events
+                .iter()
+                .map(|o| {
+                    let e = &o.event;
+                    Ok(Ordered {
+                        gseq: o.gseq,
+                        event: WireEvent {
+                            id: e.id.clone(),
+                            terminal: e.terminal.clone(),
+                            seq: e.seq,
+                            user: e.user.clone(),
+                            at: e.at.clone(),
+                            event: Pulled::new(e.event.clone())?,
+                        },
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        );
         self.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))
     }
 
@@ -392,7 +410,7 @@ impl Store {
     /// One page of a catch-up, inside its transaction: events after `cursor` only.
     fn apply_page(
         &mut self,
-        events: &[Ordered],
+        events: &[Ordered<Pulled>],
         cursor: i64,
         sums: &mut StockSums,
     ) -> Result<usize> {
@@ -402,7 +420,9 @@ impl Store {
             // after a start reads whole tables) rather than one query per code.
             self.ids.fill(
                 &self.conn,
-                events.iter().flat_map(|o| movement_codes(&o.event.event)),
+                events
+                    .iter()
+                    .flat_map(|o| movement_codes(&o.event.event.event)),
             )?;
         }
         for o in events.iter().filter(|o| o.gseq > cursor) {
@@ -422,7 +442,7 @@ impl Store {
             let added = append_with(&self.conn, Known::Skipped, Balances::Projected, &e.into())?;
             if added.is_some() {
                 if self.balances == Balances::Now {
-                    sums.add_event(&self.conn, &mut self.ids, &e.event)?;
+                    sums.add_event(&self.conn, &mut self.ids, &e.event.event)?;
                 }
                 applied += 1;
             }

@@ -4,7 +4,7 @@
 
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, PullResponse, PushRequest,
+    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, Pulled, PulledPage, PushRequest,
     PushResponse, PushResult, Snapshot, WireEvent,
 };
 use crate::store::{Enrolment, NextPage, Store, StoreError};
@@ -39,7 +39,7 @@ pub trait Transport {
         after: i64,
         limit: usize,
         wait_secs: u64,
-    ) -> Result<PullResponse, TransportError>;
+    ) -> Result<PulledPage, TransportError>;
     fn snapshot(&mut self) -> Result<Snapshot, TransportError>;
     /// Another handle to the same server, usable from another thread (its own
     /// connection), so that a round keeps two pushes in flight; `None` (the default)
@@ -250,7 +250,7 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
     if catching_up {
         store.begin_catch_up()?;
     }
-    let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered>>(PAGES_AHEAD);
+    let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered<Pulled>>>(PAGES_AHEAD);
     let applier = &mut *store;
     let outcome = std::thread::scope(|s| {
         // Named, so that a profile of a catch-up tells the store's work from the fetching.
@@ -393,7 +393,7 @@ impl Transport for Http {
         after: i64,
         limit: usize,
         wait_secs: u64,
-    ) -> Result<PullResponse, TransportError> {
+    ) -> Result<PulledPage, TransportError> {
         Self::answer(
             self.agent
                 .get(format!(
@@ -560,12 +560,7 @@ mod tests {
             Err(TransportError::Offline("pull only".into()))
         }
 
-        fn pull(
-            &mut self,
-            after: i64,
-            limit: usize,
-            _: u64,
-        ) -> Result<PullResponse, TransportError> {
+        fn pull(&mut self, after: i64, limit: usize, _: u64) -> Result<PulledPage, TransportError> {
             self.asked.push(after);
             if self.offline_after.is_some_and(|at| after >= at) {
                 return Err(TransportError::Offline("the network is down".into()));
@@ -586,8 +581,24 @@ mod tests {
                         },
                     },
                 })
-                .collect();
-            Ok(PullResponse {
+                .map(|o| {
+                    let e = o.event;
+                    let event =
+                        Pulled::new(e.event).map_err(|e| TransportError::Offline(e.to_string()))?;
+                    Ok(Ordered {
+                        gseq: o.gseq,
+                        event: WireEvent {
+                            event,
+                            id: e.id,
+                            terminal: e.terminal,
+                            seq: e.seq,
+                            user: e.user,
+                            at: e.at,
+                        },
+                    })
+                })
+                .collect::<Result<_, TransportError>>()?;
+            Ok(PulledPage {
                 events,
                 head: self.head,
             })

@@ -77,16 +77,16 @@ pub struct PullResponse<E = Event> {
 pub type StoredPage = PullResponse<Box<serde_json::value::RawValue>>;
 
 impl StoredPage {
-    /// The page as a terminal reads it; the error names the `gseq` of a payload that
-    /// is not an event.
-    pub fn decode(self) -> Result<PullResponse, (i64, serde_json::Error)> {
+    /// The page as a terminal reads it, each payload kept as it came; the error names
+    /// the `gseq` of a payload that is not an event.
+    pub fn into_pulled(self) -> Result<PulledPage, (i64, serde_json::Error)> {
         let mut events = Vec::with_capacity(self.events.len());
         for o in self.events {
             let e = o.event;
             events.push(Ordered {
                 gseq: o.gseq,
                 event: WireEvent {
-                    event: serde_json::from_str(e.event.get()).map_err(|err| (o.gseq, err))?,
+                    event: Pulled::read(e.event).map_err(|err| (o.gseq, err))?,
                     id: e.id,
                     terminal: e.terminal,
                     seq: e.seq,
@@ -100,7 +100,77 @@ impl StoredPage {
             head: self.head,
         })
     }
+
+    /// The page decoded, without the payloads' text.
+    pub fn decode(self) -> Result<PullResponse, (i64, serde_json::Error)> {
+        let page = self.into_pulled()?;
+        Ok(PullResponse {
+            events: page
+                .events
+                .into_iter()
+                .map(|o| Ordered {
+                    gseq: o.gseq,
+                    event: WireEvent {
+                        event: o.event.event.event,
+                        id: o.event.id,
+                        terminal: o.event.terminal,
+                        seq: o.event.seq,
+                        user: o.event.user,
+                        at: o.event.at,
+                    },
+                })
+                .collect(),
+            head: page.head,
+        })
+    }
 }
+
+/// A pulled event: decoded, and with its payload as the server sent it, which the
+/// terminal's journal keeps as it is (an event pulled by the thousand is not encoded again
+/// to be stored). It reads and writes as the payload alone.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub event: Event,
+    pub payload: Box<serde_json::value::RawValue>,
+}
+
+impl Pulled {
+    /// An event with the payload serde writes for it.
+    pub fn new(event: Event) -> Result<Self, serde_json::Error> {
+        let payload = serde_json::value::to_raw_value(&event)?;
+        Ok(Self { event, payload })
+    }
+
+    /// The event of a payload; the error says why it is no event.
+    pub fn read(payload: Box<serde_json::value::RawValue>) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            event: serde_json::from_str(payload.get())?,
+            payload,
+        })
+    }
+}
+
+impl PartialEq for Pulled {
+    fn eq(&self, other: &Self) -> bool {
+        self.event == other.event && self.payload.get() == other.payload.get()
+    }
+}
+
+impl Serialize for Pulled {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.payload.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Pulled {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let payload = Box::<serde_json::value::RawValue>::deserialize(d)?;
+        Self::read(payload).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A page as a terminal pulls it.
+pub type PulledPage = PullResponse<Pulled>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {
@@ -311,6 +381,29 @@ mod tests {
             head: 42,
         };
         assert!(matches!(stored.decode(), Err((42, _))));
+        Ok(())
+    }
+
+    /// A pulled event keeps its payload as it came, whatever the order of its fields,
+    /// writes it back unchanged, and a payload that is no event is refused.
+    #[test]
+    fn a_pulled_event_keeps_its_payload_as_sent() -> Result<(), serde_json::Error> {
+        let text = r#"{"gseq":5,"event":{"id":"x","terminal":"T01","seq":1,"user":"u","at":"","event":{"idle":true,"kind":"logged_out","badge":"1001"}}}"#;
+        let o: Ordered<Pulled> = serde_json::from_str(text)?;
+        assert_eq!(
+            o.event.event.payload.get(),
+            r#"{"idle":true,"kind":"logged_out","badge":"1001"}"#
+        );
+        assert_eq!(
+            o.event.event.event,
+            Event::LoggedOut {
+                badge: "1001".into(),
+                idle: true
+            }
+        );
+        assert_eq!(serde_json::to_string(&o)?, text);
+        let bad = text.replace("logged_out", "no_such_kind");
+        assert!(serde_json::from_str::<Ordered<Pulled>>(&bad).is_err());
         Ok(())
     }
 }
