@@ -14,8 +14,11 @@
 //!    timed `client::round` pushes them in batches of `MAX_BATCH` over HTTP;
 //!    `push_eps` counts until the first pull of that round (the round then pulls its own
 //!    events back; that is reported too);
-//! 5. pull: a second terminal (B), bootstrapped before A pushed, runs one timed round
-//!    until caught up; `pull_eps` = events applied on B (journal and projections) / time;
+//! 5. pull: five more terminals (B1..B5), bootstrapped before A pushed, each run one timed
+//!    round until caught up, one after the other; a puller's figure is events applied
+//!    (journal and projections) / time, and `pull_eps` is the median of the five; the CPU
+//!    the whole process used during each pull (server, fetching, applying) is reported
+//!    too, a figure less at the mercy of a shared machine than the time;
 //! 6. multi: 50 simulated terminals, each enrolled through the API, push batches of 100
 //!    concurrently (closed loop, each its next batch as soon as the last is answered):
 //!    server events/s and push latency p50/p99.
@@ -26,6 +29,7 @@
 //! Knobs (environment):
 //! - `SYNC_BENCH_SCALE` (default 1.0): scales the site, the events pushed and pulled and
 //!   the batches per simulated terminal (0.05 for a quick run);
+//! - `SYNC_BENCH_PULLERS` (default 5): how many terminals pull;
 //! - `SYNC_BENCH_DIR`: where the temporary stores go (default: the system temp directory).
 
 mod common;
@@ -57,9 +61,13 @@ const PUTAWAY: &str = "7002";
 /// Simulated terminals in the multi phase, and events per push there.
 const MULTI_TERMINALS: usize = 50;
 const MULTI_BATCH: usize = 100;
-/// Terminal ids.
+/// Terminal ids: A, which bootstraps and pushes, and the pullers B1, B2, ...
 const BOOT: &str = "TA";
 const PULLER: &str = "TB";
+/// Terminals that each pull A's events in turn, unless `SYNC_BENCH_PULLERS` says another
+/// number; `pull_eps` is the median of their pulls (one pull of 0.6 s is at the mercy of
+/// whatever else the machine does then).
+const PULLERS: usize = 5;
 
 // Targets and the reference numbers they come from.
 const TARGET_PUSH_EPS: f64 = 100_000.0;
@@ -74,6 +82,7 @@ const POUCHDB: f64 = 2_000.0;
 fn main() -> Res<()> {
     let scale = env_scale("SYNC_BENCH_SCALE")?;
     let sizes = SyncSizes::new(scale);
+    let n_pullers = common::env_parse("SYNC_BENCH_PULLERS", PULLERS)?.max(1);
     let dir = bench_dir("SYNC_BENCH_DIR", "floorhand-sync-")?;
     println!(
         "bench: scale {scale}: site of {} items, {} locations, {} events; push {} events; \
@@ -113,8 +122,8 @@ fn main() -> Res<()> {
         let mut store = admin::open_store(&server_db)?;
         let now = Utc::now();
         let mut codes = Vec::new();
-        for name in [BOOT.to_string(), PULLER.to_string()]
-            .into_iter()
+        for name in std::iter::once(BOOT.to_string())
+            .chain((1..=n_pullers).map(|k| format!("{PULLER}{k}")))
             .chain((1..=MULTI_TERMINALS).map(|k| format!("M{k:02}")))
         {
             codes.push(admin::enroll(&mut store, &name, SITE, now)?.code);
@@ -167,19 +176,25 @@ fn main() -> Res<()> {
     );
     snapshot_profile(&server_db)?;
 
-    // A second terminal, bootstrapped before A pushes (not timed, reported).
-    let pull_code = next_code()?;
-    let mut b = Store::open(&dir.path().join("tb.db"), PULLER)?;
-    let t = Instant::now();
-    client::enroll(&mut b, server.url(), &pull_code)?;
-    let token_b = b.enrolment()?.ok_or("terminal B is not enrolled")?.token;
-    let mut http_b = Http::new(server.url(), &token_b);
-    let round_b = client::round(&mut b, &mut http_b)?;
-    println!(
-        "bootstrap (second terminal, B): {:.3} s, {} events pulled after the snapshot",
-        t.elapsed().as_secs_f64(),
-        round_b.pulled
-    );
+    // The pullers, bootstrapped before A pushes (not timed, reported).
+    let mut pullers = Vec::with_capacity(n_pullers);
+    for k in 1..=n_pullers {
+        let code = next_code()?;
+        let mut b = Store::open(
+            &dir.path().join(format!("tb{k}.db")),
+            &format!("{PULLER}{k}"),
+        )?;
+        let t = Instant::now();
+        client::enroll(&mut b, server.url(), &code)?;
+        let token = b.enrolment()?.ok_or("a puller is not enrolled")?.token;
+        let round = client::round(&mut b, &mut Http::new(server.url(), &token))?;
+        println!(
+            "bootstrap (puller B{k}): {:.3} s, {} events pulled after the snapshot",
+            t.elapsed().as_secs_f64(),
+            round.pulled
+        );
+        pullers.push((b, token));
+    }
 
     // 4. Push: A records the movements locally, then one round pushes them.
     let t = Instant::now();
@@ -226,41 +241,78 @@ fn main() -> Res<()> {
         secs(pushed.pull)
     );
 
-    // 5. Pull: B catches up on what A pushed.
-    let mut timed_b = Timed::new(Http::new(server.url(), &token_b));
-    let t = Instant::now();
-    let round_b = client::round(&mut b, &mut timed_b)?;
-    let pull_s = t.elapsed().as_secs_f64();
-    if round_b.pulled < recorded {
-        return Err(format!(
-            "terminal B applied {} events, fewer than the {recorded} A pushed",
-            round_b.pulled
-        )
-        .into());
+    // 5. Pull: each puller in turn catches up on what A pushed.
+    let mut pulls = Vec::with_capacity(n_pullers);
+    let mut cpu = Vec::with_capacity(n_pullers);
+    let mut pages = Vec::new();
+    for (k, (b, token)) in pullers.iter_mut().enumerate() {
+        let mut timed_b = Timed::new(Http::new(server.url(), token));
+        let cpu0 = common::process_cpu_s();
+        let t = Instant::now();
+        let round_b = client::round(b, &mut timed_b)?;
+        let pull_s = t.elapsed().as_secs_f64();
+        let cpu_s = match (cpu0, common::process_cpu_s()) {
+            (Some(a), Some(b)) => b - a,
+            _ => f64::NAN,
+        };
+        if round_b.pulled < recorded {
+            return Err(format!(
+                "puller B{} applied {} events, fewer than the {recorded} A pushed",
+                k + 1,
+                round_b.pulled
+            )
+            .into());
+        }
+        let eps = round_b.pulled as f64 / pull_s;
+        let per_page = Summary::of(timed_b.pull_ms.clone());
+        println!(
+            "pull: puller B{} applied {} events (journal and projections) in {} pages in \
+             {pull_s:.3} s = {eps:.0} events/s; per page HTTP p50 {:.2} ms, p99 {:.2} ms; \
+             applying in the store {:.3} s ({:.0}% of the round); CPU {cpu_s:.2} s (server, \
+             fetching and applying)",
+            k + 1,
+            round_b.pulled,
+            timed_b.pulls,
+            per_page.p50,
+            per_page.p99,
+            pull_s - timed_b.pull_total.as_secs_f64(),
+            100.0 * (pull_s - timed_b.pull_total.as_secs_f64()) / pull_s
+        );
+        pulls.push(eps);
+        cpu.push(cpu_s);
+        pages.extend(timed_b.pull_ms);
     }
-    let pull_eps = round_b.pulled as f64 / pull_s;
-    let per_page = Summary::of(timed_b.pull_ms.clone());
+    let pull_runs = Summary::of(pulls.clone());
+    let pull_eps = pull_runs.p50;
+    let per_page = Summary::of(pages);
+    let pull_cpu = Summary::of(cpu);
     println!(
-        "pull: terminal B applied {} events (journal and projections) in {} pages in \
-         {pull_s:.3} s = {pull_eps:.0} events/s; per page HTTP p50 {:.2} ms, p99 {:.2} ms; \
-         applying in the store {:.3} s ({:.0}% of the round)",
-        round_b.pulled,
-        timed_b.pulls,
-        per_page.p50,
-        per_page.p99,
-        pull_s - timed_b.pull_total.as_secs_f64(),
-        100.0 * (pull_s - timed_b.pull_total.as_secs_f64()) / pull_s
+        "pull: median of {n_pullers} pullers {pull_eps:.0} events/s (lowest {:.0}, highest {:.0}; \
+         in the order pulled: {}); CPU per pull p50 {:.2} s",
+        pull_runs.min,
+        pull_runs.max,
+        pulls
+            .iter()
+            .map(|e| format!("{e:.0}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        pull_cpu.p50
     );
     let t = Instant::now();
-    let (digest_a, digest_b) = (balances_digest(&a)?, balances_digest(&b)?);
-    if digest_a != digest_b {
-        return Err("terminals A and B disagree on the balances after syncing".into());
+    let digest_a = balances_digest(&a)?;
+    for (k, (b, _)) in pullers.iter().enumerate() {
+        if balances_digest(b)? != digest_a {
+            return Err(
+                format!("terminal A and puller B{} disagree on the balances", k + 1).into(),
+            );
+        }
     }
     println!(
-        "pull: A's and B's balances agree ({} rows; compared in {:.2} s)",
+        "pull: A's and every puller's balances agree ({} rows; compared in {:.2} s)",
         digest_a.0,
         t.elapsed().as_secs_f64()
     );
+    drop(pullers);
 
     // 6. Fifty terminals pushing at once.
     let mut multi_codes = Vec::with_capacity(MULTI_TERMINALS);
@@ -360,12 +412,16 @@ fn main() -> Res<()> {
     println!(
         "sync: push_eps={push_eps:.0} pull_eps={pull_eps:.0} multi_eps={multi_eps:.0} \
          multi_p99_ms={:.1} bootstrap_s={bootstrap_s:.3} multi_p50_ms={:.1} \
-         push_p50_ms={:.2} pull_page_p50_ms={:.2} commit_p50_ms={:.3} commit_end_p50_ms={:.3} \
+         push_p50_ms={:.2} pull_page_p50_ms={:.2} pull_min_eps={:.0} pull_max_eps={:.0} pull_cpu_s={:.2} \
+         pullers={n_pullers} commit_p50_ms={:.3} commit_end_p50_ms={:.3} \
          build_s={build_s:.1} scale={scale}",
         multi.latency.p99,
         multi.latency.p50,
         per_push.p50,
         per_page.p50,
+        pull_runs.min,
+        pull_runs.max,
+        pull_cpu.p50,
         commit.p50,
         commit_end.p50
     );

@@ -858,6 +858,18 @@ pub fn runqueue_wait_ns() -> Option<u64> {
     s.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds (user and system) this process has used, all threads, from
+/// `/proc/self/stat` (in ticks of 1/100 s); `None` where that cannot be read.
+pub fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
