@@ -14,11 +14,14 @@
 //!    timed `client::round` pushes them in batches of `MAX_BATCH` over HTTP;
 //!    `push_eps` counts until the first pull of that round (the round then pulls its own
 //!    events back; that is reported too);
-//! 5. pull: five more terminals (B1..B5), bootstrapped before A pushed, each run one timed
-//!    round until caught up, one after the other; a puller's figure is events applied
-//!    (journal and projections) / time, and `pull_eps` is the median of the five; the CPU
-//!    the whole process used during each pull (server, fetching, applying) is reported
-//!    too, a figure less at the mercy of a shared machine than the time;
+//! 5. pull: another terminal (B1), bootstrapped before A pushed, runs one timed round
+//!    until caught up; `pull_eps` = events applied (journal and projections) / time. The
+//!    CPU the whole process used meanwhile (server, fetching, applying) is reported too,
+//!    a figure less at the mercy of a shared machine than the time, for comparing builds.
+//!    With `SYNC_BENCH_PULLERS` = n, n terminals are bootstrapped and pull in turn, and
+//!    `pull_eps` is their median. Pullers in one process pull slower than one does
+//!    alone: with five, each pull took about 0.95 s of CPU against 0.75 s (the stores
+//!    and their bootstraps share the process), so the default is one, as on a terminal;
 //! 6. multi: 50 simulated terminals, each enrolled through the API, push batches of 100
 //!    concurrently (closed loop, each its next batch as soon as the last is answered):
 //!    server events/s and push latency p50/p99.
@@ -29,7 +32,7 @@
 //! Knobs (environment):
 //! - `SYNC_BENCH_SCALE` (default 1.0): scales the site, the events pushed and pulled and
 //!   the batches per simulated terminal (0.05 for a quick run);
-//! - `SYNC_BENCH_PULLERS` (default 5): how many terminals pull;
+//! - `SYNC_BENCH_PULLERS` (default 1): how many terminals pull, see 5.;
 //! - `SYNC_BENCH_DIR`: where the temporary stores go (default: the system temp directory).
 
 mod common;
@@ -64,10 +67,9 @@ const MULTI_BATCH: usize = 100;
 /// Terminal ids: A, which bootstraps and pushes, and the pullers B1, B2, ...
 const BOOT: &str = "TA";
 const PULLER: &str = "TB";
-/// Terminals that each pull A's events in turn, unless `SYNC_BENCH_PULLERS` says another
-/// number; `pull_eps` is the median of their pulls (one pull of 0.6 s is at the mercy of
-/// whatever else the machine does then).
-const PULLERS: usize = 5;
+/// Terminals that pull A's events, one after the other, unless `SYNC_BENCH_PULLERS` says
+/// another number; `pull_eps` is the median of their pulls.
+const PULLERS: usize = 1;
 
 // Targets and the reference numbers they come from.
 const TARGET_PUSH_EPS: f64 = 100_000.0;
