@@ -364,6 +364,36 @@ fn add_to_stock(tx: &Connection, (location, item, lot): StockKey<'_>, delta: i64
     Ok(now)
 }
 
+/// What a movement moves, borrowed from its event.
+pub(super) struct Movement<'a> {
+    pub sku: &'a str,
+    pub lot: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub qty: i64,
+}
+
+/// The movement an event is, if it is one.
+pub(super) fn movement(event: &Event) -> Option<Movement<'_>> {
+    match event {
+        Event::StockMoved {
+            sku,
+            lot,
+            from,
+            to,
+            qty,
+            ..
+        } => Some(Movement {
+            sku,
+            lot,
+            from,
+            to,
+            qty: *qty,
+        }),
+        _ => None,
+    }
+}
+
 /// Movements summed per balance, written later in one pass: each balance once, in key
 /// order, so consecutive updates land on the same pages of the tree.
 ///
@@ -411,16 +441,8 @@ impl BalanceSums {
 
     /// Add an event's stock effect, if it has one.
     pub fn add_event(&mut self, event: &Event) {
-        if let Event::StockMoved {
-            sku,
-            lot,
-            from,
-            to,
-            qty,
-            ..
-        } = event
-        {
-            self.add(from, to, sku, lot, *qty);
+        if let Some(m) = movement(event) {
+            self.add(m.from, m.to, m.sku, m.lot, m.qty);
         }
     }
 
@@ -479,21 +501,13 @@ pub(super) struct StockSums {
 impl StockSums {
     /// Add an event's stock effect, if it has one; its item and locations must exist.
     pub fn add_event(&mut self, tx: &Connection, ids: &mut Ids, event: &Event) -> Result<()> {
-        if let Event::StockMoved {
-            sku,
-            lot,
-            from,
-            to,
-            qty,
-            ..
-        } = event
-        {
-            let item = ids.item(tx, sku)?;
-            let lot = self.lot(lot);
-            let from = ids.location(tx, from)?;
-            let to = ids.location(tx, to)?;
-            *self.sums.entry((from, item, lot)).or_default() -= qty;
-            *self.sums.entry((to, item, lot)).or_default() += qty;
+        if let Some(m) = movement(event) {
+            let item = ids.item(tx, m.sku)?;
+            let lot = self.lot(m.lot);
+            let from = ids.location(tx, m.from)?;
+            let to = ids.location(tx, m.to)?;
+            *self.sums.entry((from, item, lot)).or_default() -= m.qty;
+            *self.sums.entry((to, item, lot)).or_default() += m.qty;
         }
         Ok(())
     }

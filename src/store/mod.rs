@@ -461,31 +461,33 @@ struct Row<'a> {
     payload: Option<&'a str>,
 }
 
-impl<'a> From<&'a crate::sync::wire::WireEvent> for Row<'a> {
-    fn from(e: &'a crate::sync::wire::WireEvent) -> Self {
+impl<'a> Row<'a> {
+    fn of<E>(
+        e: &'a crate::sync::wire::WireEvent<E>,
+        event: &'a Event,
+        payload: Option<&'a str>,
+    ) -> Self {
         Self {
             id: &e.id,
             terminal: &e.terminal,
             seq: e.seq,
             user: &e.user,
             at: &e.at,
-            event: &e.event,
-            payload: None,
+            event,
+            payload,
         }
+    }
+}
+
+impl<'a> From<&'a crate::sync::wire::WireEvent> for Row<'a> {
+    fn from(e: &'a crate::sync::wire::WireEvent) -> Self {
+        Self::of(e, &e.event, None)
     }
 }
 
 impl<'a> From<&'a crate::sync::wire::WireEvent<Pulled>> for Row<'a> {
     fn from(e: &'a crate::sync::wire::WireEvent<Pulled>) -> Self {
-        Self {
-            id: &e.id,
-            terminal: &e.terminal,
-            seq: e.seq,
-            user: &e.user,
-            at: &e.at,
-            event: &e.event.event,
-            payload: Some(e.event.payload.get()),
-        }
+        Self::of(e, &e.event.event, Some(e.event.payload.get()))
     }
 }
 

@@ -296,21 +296,8 @@ impl Store {
         let mut page = Some(
             events
                 .iter()
-                .map(|o| {
-                    let e = &o.event;
-                    Ok(Ordered {
-                        gseq: o.gseq,
-                        event: WireEvent {
-                            id: e.id.clone(),
-                            terminal: e.terminal.clone(),
-                            seq: e.seq,
-                            user: e.user.clone(),
-                            at: e.at.clone(),
-                            event: Pulled::new(e.event.clone())?,
-                        },
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
+                .map(|o| o.clone().try_map(Pulled::new))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
         );
         self.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))
     }
@@ -644,11 +631,8 @@ fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
 
 /// The (location, sku) pairs a movement's balances are keyed by.
 fn movement_codes(event: &Event) -> impl Iterator<Item = (&str, &str)> + Clone {
-    let pairs = match event {
-        Event::StockMoved { sku, from, to, .. } => {
-            Some([(from.as_str(), sku.as_str()), (to.as_str(), sku.as_str())])
-        }
-        _ => None,
-    };
-    pairs.into_iter().flatten()
+    super::apply::movement(event)
+        .map(|m| [(m.from, m.sku), (m.to, m.sku)])
+        .into_iter()
+        .flatten()
 }

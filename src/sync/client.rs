@@ -582,20 +582,8 @@ mod tests {
                     },
                 })
                 .map(|o| {
-                    let e = o.event;
-                    let event =
-                        Pulled::new(e.event).map_err(|e| TransportError::Offline(e.to_string()))?;
-                    Ok(Ordered {
-                        gseq: o.gseq,
-                        event: WireEvent {
-                            event,
-                            id: e.id,
-                            terminal: e.terminal,
-                            seq: e.seq,
-                            user: e.user,
-                            at: e.at,
-                        },
-                    })
+                    o.try_map(Pulled::new)
+                        .map_err(|e| TransportError::Offline(e.to_string()))
                 })
                 .collect::<Result<_, TransportError>>()?;
             Ok(PulledPage {

@@ -62,6 +62,24 @@ pub struct Ordered<E = Event> {
     pub event: WireEvent<E>,
 }
 
+impl<E> Ordered<E> {
+    /// The same event, its payload turned into another form by `f`.
+    pub fn try_map<F, X>(self, f: impl FnOnce(E) -> Result<F, X>) -> Result<Ordered<F>, X> {
+        let e = self.event;
+        Ok(Ordered {
+            gseq: self.gseq,
+            event: WireEvent {
+                event: f(e.event)?,
+                id: e.id,
+                terminal: e.terminal,
+                seq: e.seq,
+                user: e.user,
+                at: e.at,
+            },
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse<E = Event> {
     pub events: Vec<Ordered<E>>,
@@ -80,21 +98,14 @@ impl StoredPage {
     /// The page as a terminal reads it, each payload kept as it came; the error names
     /// the `gseq` of a payload that is not an event.
     pub fn into_pulled(self) -> Result<PulledPage, (i64, serde_json::Error)> {
-        let mut events = Vec::with_capacity(self.events.len());
-        for o in self.events {
-            let e = o.event;
-            events.push(Ordered {
-                gseq: o.gseq,
-                event: WireEvent {
-                    event: Pulled::read(e.event).map_err(|err| (o.gseq, err))?,
-                    id: e.id,
-                    terminal: e.terminal,
-                    seq: e.seq,
-                    user: e.user,
-                    at: e.at,
-                },
-            });
-        }
+        let events = self
+            .events
+            .into_iter()
+            .map(|o| {
+                let gseq = o.gseq;
+                o.try_map(Pulled::read).map_err(|err| (gseq, err))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(PullResponse {
             events,
             head: self.head,
@@ -104,22 +115,14 @@ impl StoredPage {
     /// The page decoded, without the payloads' text.
     pub fn decode(self) -> Result<PullResponse, (i64, serde_json::Error)> {
         let page = self.into_pulled()?;
+        let events = page
+            .events
+            .into_iter()
+            .map(|o| o.try_map(|p| Ok::<_, std::convert::Infallible>(p.event)))
+            .filter_map(Result::ok)
+            .collect();
         Ok(PullResponse {
-            events: page
-                .events
-                .into_iter()
-                .map(|o| Ordered {
-                    gseq: o.gseq,
-                    event: WireEvent {
-                        event: o.event.event.event,
-                        id: o.event.id,
-                        terminal: o.event.terminal,
-                        seq: o.event.seq,
-                        user: o.event.user,
-                        at: o.event.at,
-                    },
-                })
-                .collect(),
+            events,
             head: page.head,
         })
     }
@@ -332,22 +335,11 @@ mod tests {
     fn a_stored_page_is_sent_as_the_page_it_stands_for() -> Result<(), serde_json::Error> {
         let want = page();
         let mut events = Vec::new();
-        for o in &want.events {
-            let e = &o.event;
-            events.push(Ordered {
-                gseq: o.gseq,
-                event: WireEvent {
-                    id: e.id.clone(),
-                    terminal: e.terminal.clone(),
-                    seq: e.seq,
-                    user: e.user.clone(),
-                    at: e.at.clone(),
-                    // As the journal keeps it.
-                    event: serde_json::value::RawValue::from_string(serde_json::to_string(
-                        &e.event,
-                    )?)?,
-                },
-            });
+        for o in want.events.clone() {
+            // As the journal keeps it.
+            events.push(o.try_map(|e| {
+                serde_json::value::RawValue::from_string(serde_json::to_string(&e)?)
+            })?);
         }
         let stored = StoredPage {
             events,
