@@ -16,10 +16,11 @@
 //!    events back; that is reported too);
 //! 5. pull: another terminal (B1), bootstrapped before A pushed, runs one timed round
 //!    until caught up; `pull_eps` = events applied (journal and projections) / time. The
-//!    CPU the whole process used meanwhile (server, fetching, applying) is reported too,
-//!    a figure less at the mercy of a shared machine than the time, for comparing builds.
-//!    With `SYNC_BENCH_PULLERS` = n, n terminals are bootstrapped and pull in turn, and
-//!    `pull_eps` is their median. Pullers in one process pull slower than one does
+//!    CPU the whole process used meanwhile (server, fetching, applying, and whatever the
+//!    server does in the background then) is reported too, a figure less at the mercy of
+//!    a shared machine than the time, for comparing builds. With `SYNC_BENCH_PULLERS` =
+//!    n, n terminals are bootstrapped and pull in turn, and `pull_eps` is their median
+//!    (the lower middle one for an even n). Pullers in one process pull slower than one does
 //!    alone: with five, each pull took about 0.95 s of CPU against 0.75 s (the stores
 //!    and their bootstraps share the process), so the default is one, as on a terminal;
 //! 6. multi: 50 simulated terminals, each enrolled through the API, push batches of 100

@@ -492,9 +492,9 @@ impl BalanceSums {
 #[derive(Debug, Default)]
 pub(super) struct StockSums {
     /// (location id, item id, lot number in `lots`) -> sum.
-    sums: FxHashMap<(i64, i64, u32), i64>,
+    sums: FxHashMap<(i64, i64, usize), i64>,
     /// The lots met, numbered by first sight ("" is mostly the only one).
-    lot_numbers: FxHashMap<Box<str>, u32>,
+    lot_numbers: FxHashMap<Box<str>, usize>,
     lots: Vec<Box<str>>,
 }
 
@@ -512,11 +512,11 @@ impl StockSums {
         Ok(())
     }
 
-    fn lot(&mut self, lot: &str) -> u32 {
+    fn lot(&mut self, lot: &str) -> usize {
         if let Some(n) = self.lot_numbers.get(lot) {
             return *n;
         }
-        let n = u32::try_from(self.lots.len()).unwrap_or(u32::MAX);
+        let n = self.lots.len();
         self.lots.push(lot.into());
         self.lot_numbers.insert(lot.into(), n);
         n
@@ -531,7 +531,7 @@ impl StockSums {
             .iter()
             .filter(|(_, d)| **d != 0)
             .filter_map(|((location, item, lot), d)| {
-                let lot = self.lots.get(*lot as usize)?;
+                let lot = self.lots.get(*lot)?;
                 Some(((*location, *item, &**lot), *d))
             })
             .collect();
@@ -601,8 +601,8 @@ mod tests {
         assert_eq!(sums.len(), 5);
     }
 
-    /// A catch-up's sums reach the balances by ids: movements that cancel out write
-    /// nothing, lots stay apart, a balance brought to zero is removed, and a movement
+    /// A catch-up's sums reach the balances by ids: lots stay apart, movements that
+    /// cancel out leave no row, a balance brought to zero is removed, and a movement
     /// naming an unknown item is refused.
     #[test]
     fn stock_sums_are_written_by_ids() -> Result<()> {

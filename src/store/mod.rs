@@ -273,7 +273,8 @@ impl Store {
     /// [`Store::end_catch_up`]. The page cache stays at 32 MB: a transaction's journal
     /// pages go to the WAL as the cache fills, in buffers used again, rather than being
     /// held to the commit in fresh memory whose page faults cost about as much (a cache
-    /// of 128 MB measured alternately: as fast on a quiet machine, slower in busy spells).
+    /// of 128 MB measured alternately: about as fast on a quiet machine, slower in busy
+    /// spells).
     pub fn begin_catch_up(&self) -> Result<()> {
         self.defer_checkpoints(0)
     }

@@ -403,8 +403,9 @@ impl Store {
     ) -> Result<usize> {
         let mut applied = 0;
         if self.balances == Balances::Now {
-            // Read the ids of the page's movements at once (the first page of a catch-up
-            // after a start reads whole tables) rather than one query per code.
+            // Look up the ids of the page's movements at once: the cache reads a whole
+            // table in one scan when many are missing (the first page of a catch-up
+            // after a start), one query per code otherwise.
             self.ids.fill(
                 &self.conn,
                 events

@@ -235,8 +235,8 @@ fn count(done: &mut Round, results: &[PushResult]) {
 /// before a failed fetch stays applied.
 ///
 /// When the backlog is longer than one page, the connection runs as a catch-up (see
-/// [`Store::begin_catch_up`]): no checkpoint of its own until the end. The floor screens may still checkpoint meanwhile, on an idle tick or after
-/// 8,192 pages.
+/// [`Store::begin_catch_up`]): no checkpoint of its own until the end. The floor
+/// screens may still checkpoint meanwhile, on an idle tick or after 8,192 pages.
 fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
     let first = transport.pull(cursor, PULL_PAGE, 0)?;
