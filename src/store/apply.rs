@@ -106,8 +106,16 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             ..
         } => {
             if meta.balances == Balances::Now {
-                add_balance(tx, from, sku, lot, -qty)?;
-                add_balance(tx, to, sku, lot, *qty)?;
+                move_stock(
+                    tx,
+                    &Movement {
+                        sku,
+                        lot,
+                        from,
+                        to,
+                        qty: *qty,
+                    },
+                )?;
             }
             if let Some(r) = receipt {
                 let (good, damaged) = if r.damaged { (0, *qty) } else { (*qty, 0) };
@@ -313,20 +321,19 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
     Ok(())
 }
 
-/// Add `delta` to one balance; a balance that reaches zero is removed. Returns the new
-/// quantity. An unknown location or item is refused.
-pub(super) fn add_balance(
-    tx: &Connection,
-    location: &str,
-    sku: &str,
-    lot: &str,
-    delta: i64,
-) -> Result<i64> {
-    let key = (ids::location_id(tx, location)?, ids::item_id(tx, sku)?, lot);
-    add_to_stock(tx, key, delta)
+/// Move a movement's stock between its two balances now: the item's id is read once,
+/// for both. An unknown location or item is refused.
+pub(super) fn move_stock(tx: &Connection, m: &Movement<'_>) -> Result<()> {
+    let item = ids::item_id(tx, m.sku)?;
+    let from = ids::location_id(tx, m.from)?;
+    let to = ids::location_id(tx, m.to)?;
+    add_to_stock(tx, (from, item, m.lot), -m.qty)?;
+    add_to_stock(tx, (to, item, m.lot), m.qty)?;
+    Ok(())
 }
 
-/// Add `delta` to the balance (location id, item id, lot), as [`add_balance`].
+/// Add `delta` to the balance (location id, item id, lot); a balance that reaches zero
+/// is removed. Returns the new quantity.
 ///
 /// A read, then one write, rather than an upsert with `RETURNING`: SQLite gives every
 /// execution of a `RETURNING` statement a temporary table of its own, which cost more

@@ -612,8 +612,17 @@ fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
     else {
         return Ok(());
     };
-    super::apply::add_balance(conn, &to, &sku, &lot, -qty)?;
-    super::apply::add_balance(conn, &from, &sku, &lot, qty)?;
+    // The movement backwards.
+    super::apply::move_stock(
+        conn,
+        &super::apply::Movement {
+            sku: &sku,
+            lot: &lot,
+            from: &to,
+            to: &from,
+            qty,
+        },
+    )?;
     if let Some(r) = receipt {
         let (good, damaged) = if r.damaged { (0, qty) } else { (qty, 0) };
         conn.prepare_cached(
