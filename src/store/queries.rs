@@ -220,18 +220,22 @@ impl Store {
         // would scan every balance. One cached statement per combination of filters.
         // Without an item, the locations are read in code order (CROSS JOIN keeps them
         // outermost), so a listing with a limit stops early instead of sorting them all.
-        let from = if f.sku.is_some() {
-            "stock s JOIN locations l ON l.id = s.location_id"
+        let (from, items) = if f.sku.is_some() {
+            (
+                "stock s JOIN locations l ON l.id = s.location_id",
+                "JOIN items i ON i.id = s.item_id",
+            )
         } else if self.walk_items_for(f)? {
-            "locations l CROSS JOIN items i CROSS JOIN stock s
-             ON s.location_id = l.id AND s.item_id = i.id"
+            (
+                "locations l CROSS JOIN items i CROSS JOIN stock s
+                 ON s.location_id = l.id AND s.item_id = i.id",
+                "",
+            )
         } else {
-            "locations l CROSS JOIN stock s ON s.location_id = l.id"
-        };
-        let items = if from.contains("items i") {
-            ""
-        } else {
-            "JOIN items i ON i.id = s.item_id"
+            (
+                "locations l CROSS JOIN stock s ON s.location_id = l.id",
+                "JOIN items i ON i.id = s.item_id",
+            )
         };
         let mut sql = format!(
             "SELECT l.code, l.role, i.sku, i.description, i.base_unit, s.lot, lo.expiry, s.qty
