@@ -64,6 +64,14 @@ pub struct Ordered<E = Event> {
 
 impl<E> Ordered<E> {
     /// The same event, its payload turned into another form by `f`.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Ordered<F> {
+        match self.try_map(|e| Ok::<_, std::convert::Infallible>(f(e))) {
+            Ok(mapped) => mapped,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Ordered::map`] with a conversion that may fail.
     pub fn try_map<F, X>(self, f: impl FnOnce(E) -> Result<F, X>) -> Result<Ordered<F>, X> {
         let e = self.event;
         Ok(Ordered {
@@ -118,8 +126,7 @@ impl StoredPage {
         let events = page
             .events
             .into_iter()
-            .map(|o| o.try_map(|p| Ok::<_, std::convert::Infallible>(p.event)))
-            .filter_map(Result::ok)
+            .map(|o| o.map(|p| p.event))
             .collect();
         Ok(PullResponse {
             events,
@@ -337,9 +344,7 @@ mod tests {
         let mut events = Vec::new();
         for o in want.events.clone() {
             // As the journal keeps it.
-            events.push(o.try_map(|e| {
-                serde_json::value::RawValue::from_string(serde_json::to_string(&e)?)
-            })?);
+            events.push(o.try_map(|e| serde_json::value::to_raw_value(&e))?);
         }
         let stored = StoredPage {
             events,
