@@ -21,8 +21,8 @@
 //!    a shared machine than the time, for comparing builds. With `SYNC_BENCH_PULLERS` =
 //!    n, n terminals are bootstrapped and pull in turn, and `pull_eps` is their median
 //!    (the lower middle one for an even n). Pullers in one process pull slower than one does
-//!    alone: with five, each pull took about 0.95 s of CPU against 0.75 s (the stores
-//!    and their bootstraps share the process), so the default is one, as on a terminal;
+//!    alone (with five, each pull took about 0.95 s of CPU against 0.75 s; why was not
+//!    found), so the default is one, as on a terminal;
 //! 6. multi: 50 simulated terminals, each enrolled through the API, push batches of 100
 //!    concurrently (closed loop, each its next batch as soon as the last is answered):
 //!    server events/s and push latency p50/p99.
