@@ -17,7 +17,8 @@ use common::sync::{
 use common::{TestResult, ensure, from_supplier, mv};
 use floorhand::domain::{Event, MoveReason};
 use floorhand::store::{
-    Enrolment, Move, NextPage, PushError, Receive, StockFilter, Store, StoreError, TerminalInfo,
+    Enrolment, Move, NextPage, Pages, PushError, Receive, StockFilter, Store, StoreError,
+    TerminalInfo,
 };
 use floorhand::sync::client::{self, Round, SyncError, Transport, TransportError};
 use floorhand::sync::plan;
@@ -2013,7 +2014,7 @@ fn a_floor_write_during_a_long_catch_up_goes_between_its_transactions() -> TestR
     let mut between: Option<TestResult<(i64, Option<String>)>> = None;
     let applied = std::thread::scope(|s| {
         let mut writing: Option<std::thread::ScopedJoinHandle<'_, Result<(), StoreError>>> = None;
-        sync.apply_pulled_pages(&mut |wait| {
+        sync.apply_pulled_pages(&mut |wait: Option<std::time::Duration>| {
             asked.push(if wait.is_none() { "new" } else { "open" });
             if let Some(writer) = writing.take() {
                 // The catch-up committed the first three pages and let the writer in
@@ -2058,4 +2059,155 @@ fn a_floor_write_during_a_long_catch_up_goes_between_its_transactions() -> TestR
     assert_eq!(sync.cursor()?, 6 * PAGE);
     assert_eq!(sync.journal_len()?, 6 * PAGE);
     Ok(())
+}
+
+/// A catch-up writes the balances it has summed whenever its next page is not there yet
+/// (here, before every page but the first), then goes on summing. It ends where a
+/// catch-up whose pages all came at once ends: the same balances, each movement counted
+/// once (balances emptied in one page and filled again in a later one included), and
+/// `check` holding. Every page is handed back once applied.
+#[test]
+fn a_catch_up_that_waits_for_its_pages_ends_with_the_same_balances() -> TestResult {
+    const PAGES: usize = 6;
+    const PER_PAGE: i64 = 40;
+    let seed = base_seed("a_catch_up_that_waits_for_its_pages_ends_with_the_same_balances");
+    seeded("waiting catch-up", seed, |seed| {
+        let dir = tempfile::tempdir()?;
+        let mut at_once = new_terminal(dir.path(), "T1")?;
+        import_demo_reference(&mut at_once)?;
+        let mut waiting = new_terminal(dir.path(), "T2")?;
+        import_demo_reference(&mut waiting)?;
+        let f = floor(&at_once, 3)?;
+        // Few balances, so that pages keep coming back to the same ones: receipts to a
+        // dock, and everything on the dock (or a bin) moved on, back and forth.
+        let places: Vec<&str> = f.docks[..1]
+            .iter()
+            .chain(&f.storage[..3])
+            .map(String::as_str)
+            .collect();
+        let skus = &f.skus[..2];
+        let mut rng = Rng::new(seed);
+        let mut held: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        let mut pages = Vec::new();
+        let mut gseq = 0;
+        for _ in 0..PAGES {
+            let mut page = Vec::new();
+            for _ in 0..PER_PAGE {
+                let sku = rng.pick(skus).ok_or("no item")?.as_str();
+                let from = *rng.pick(&places).ok_or("no place")?;
+                let have = held.get(&(from, sku)).copied().unwrap_or(0);
+                // Mostly everything there, so balances reach zero and are removed.
+                let (from, to, qty) = if have <= 0 {
+                    ("SUPPLIER", places[0], rng.range(1, 9))
+                } else {
+                    let to = *rng.pick(&places).ok_or("no place")?;
+                    let qty = if rng.chance(0.6) {
+                        have
+                    } else {
+                        rng.range(1, have)
+                    };
+                    (from, to, qty)
+                };
+                if from == to {
+                    continue;
+                }
+                *held.entry((from, sku)).or_default() -= qty;
+                *held.entry((to, sku)).or_default() += qty;
+                gseq += 1;
+                page.push(Ordered {
+                    gseq,
+                    event: WireEvent {
+                        id: format!("pulled-{gseq}"),
+                        terminal: "T9".into(),
+                        seq: gseq,
+                        user: "1001".into(),
+                        at: "2026-11-22T08:00:00.000Z".into(),
+                        event: Pulled::new(stock_moved(sku, from, to, qty, MoveReason::Transfer))?,
+                    },
+                });
+            }
+            pages.push(page);
+        }
+
+        let mut queue = pages.clone().into_iter();
+        let applied_at_once = at_once
+            .apply_pulled_pages(&mut |_| queue.next().map_or(NextPage::End, NextPage::Ready))?;
+        let mut slow = Slow {
+            pages: pages.into_iter(),
+            asked_in_transaction: 0,
+            not_yet: 0,
+            handed_back: 0,
+        };
+        let applied_waiting = waiting.apply_pulled_pages(&mut slow)?;
+        let not_yet = slow.not_yet;
+        ensure!(
+            slow.handed_back == PAGES,
+            "{} of {PAGES} pages were handed back once applied",
+            slow.handed_back
+        );
+        ensure!(
+            not_yet >= PAGES - 1,
+            "the catch-up never waited ({not_yet})"
+        );
+        ensure!(
+            applied_at_once == gseq as usize && applied_waiting == applied_at_once,
+            "applied {applied_at_once} at once and {applied_waiting} waiting, of {gseq}"
+        );
+        let want: BTreeMap<Key, i64> = held
+            .iter()
+            .filter(|(_, q)| **q != 0)
+            .map(|((l, s), q)| ((l.to_string(), s.to_string(), String::new()), *q))
+            .collect();
+        let supplied: i64 = want
+            .iter()
+            .filter(|((l, _, _), _)| l == "SUPPLIER")
+            .map(|(_, q)| *q)
+            .sum();
+        ensure!(supplied < 0, "nothing was received from the supplier");
+        for (name, store) in [("at once", &at_once), ("waiting", &waiting)] {
+            let got = balances(store)?;
+            ensure!(
+                got == want,
+                "{name}: balances differ from the movements: {:?}",
+                diff(&want, &got)
+            );
+            ensure!(
+                failed_checks(store)?.is_empty(),
+                "{name}: checks failed: {:?}",
+                failed_checks(store)?
+            );
+            ensure!(
+                store.cursor()? == gseq,
+                "{name}: cursor {}",
+                store.cursor()?
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Pages that come slowly: inside a transaction, every other question is answered
+/// "not yet". Counts the pages handed back once applied.
+struct Slow {
+    pages: std::vec::IntoIter<Vec<Ordered<Pulled>>>,
+    asked_in_transaction: usize,
+    not_yet: usize,
+    handed_back: usize,
+}
+
+impl Pages for Slow {
+    fn next(&mut self, wait: Option<std::time::Duration>) -> NextPage {
+        if wait.is_some() {
+            self.asked_in_transaction += 1;
+            if self.asked_in_transaction % 2 == 1 {
+                self.not_yet += 1;
+                return NextPage::NotYet;
+            }
+        }
+        self.pages.next().map_or(NextPage::End, NextPage::Ready)
+    }
+
+    fn applied(&mut self, _page: Vec<Ordered<Pulled>>) {
+        self.handed_back += 1;
+    }
 }

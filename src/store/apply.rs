@@ -492,10 +492,11 @@ impl BalanceSums {
     }
 }
 
-/// A terminal's catch-up's movements summed per balance by ids, written once before the
-/// commit, in key order (as [`BalanceSums`]). Keyed by ids from the start: a movement
-/// costs three lookups of codes the store keeps and two of small integer keys, and the
-/// sums need no translating at the end.
+/// A terminal's catch-up's movements summed per balance by ids, written in key order (as
+/// [`BalanceSums`]) whenever the catch-up would otherwise wait for its next page, and
+/// before the commit. Keyed by ids from the start: a movement costs three lookups of codes
+/// the store keeps and two of small integer keys, and the sums need no translating at the
+/// end.
 #[derive(Debug, Default)]
 pub(super) struct StockSums {
     /// (location id, item id, lot number in `lots`) -> sum.
@@ -529,17 +530,22 @@ impl StockSums {
         n
     }
 
+    /// Whether no movement was added since the sums were last written.
+    pub fn is_empty(&self) -> bool {
+        self.sums.is_empty()
+    }
+
     /// Add every sum to its balance, one statement each and nothing read first, then
     /// remove the balances that reached zero: for a terminal, which need not know which
-    /// went negative.
-    pub fn add_to(&self, tx: &Connection) -> Result<()> {
+    /// went negative. The sums start again from nothing; the lots keep their numbers.
+    pub fn write(&mut self, tx: &Connection) -> Result<()> {
         let mut owed: Vec<(StockKey<'_>, i64)> = self
             .sums
-            .iter()
-            .filter(|(_, d)| **d != 0)
+            .drain()
+            .filter(|(_, d)| *d != 0)
             .filter_map(|((location, item, lot), d)| {
-                let lot = self.lots.get(*lot)?;
-                Some(((*location, *item, &**lot), *d))
+                let lot = self.lots.get(lot)?;
+                Some(((location, item, &**lot), d))
             })
             .collect();
         if owed.is_empty() {
@@ -644,7 +650,7 @@ mod tests {
         ] {
             sums.add_event(&conn, &mut ids, &e)?;
         }
-        sums.add_to(&conn)?;
+        sums.write(&conn)?;
         let mut stmt =
             conn.prepare("SELECT location_id, item_id, lot, qty FROM stock ORDER BY 1, 2, 3")?;
         let rows: Vec<(i64, i64, String, i64)> = stmt

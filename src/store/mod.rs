@@ -22,7 +22,7 @@ pub use migrations::MIGRATIONS;
 pub use queries::{Found, StockFilter, StockRow, UserRecord};
 pub use receiving::{Discrepancy, OpenReceipt, PoLineState, PoState, PoSummary, Receive, Received};
 pub use server::{ENROLMENT_VALID_HOURS, PushError, TerminalInfo, TerminalReport, TokenReader};
-pub use sync::{Enrolment, NextPage, RejectedEvent};
+pub use sync::{Enrolment, NextPage, Pages, RejectedEvent};
 
 use crate::domain::Event;
 use crate::sync::wire::Pulled;

@@ -29,7 +29,30 @@ const PAGE_WAIT_SLICE: Duration = Duration::from_millis(2);
 /// How long a catch-up that stepped aside waits for the writers it let go first.
 const LET_IN_FOR_AT_MOST: Duration = Duration::from_secs(1);
 
-/// What [`Store::apply_pulled_pages`] is handed when it asks for the next page.
+/// Where a catch-up's pages come from, and where they go once applied (see
+/// [`Store::apply_pulled_pages`]). A closure that answers `next` is one, freeing each page
+/// where it was applied.
+pub trait Pages {
+    /// The next page in server order. `None` waits as long as it takes (a `NotYet` answer
+    /// is asked again); `Some(d)` waits at most `d`, and `Some(Duration::ZERO)` only asks
+    /// whether a page is there.
+    fn next(&mut self, wait: Option<Duration>) -> NextPage;
+
+    /// A page that was applied, handed back. Freeing a page of thousands of events takes
+    /// milliseconds, in which the store could apply the next one: a caller with a thread
+    /// to spare frees it there. By default it is freed here.
+    fn applied(&mut self, page: Vec<Ordered<Pulled>>) {
+        drop(page);
+    }
+}
+
+impl<F: FnMut(Option<Duration>) -> NextPage> Pages for F {
+    fn next(&mut self, wait: Option<Duration>) -> NextPage {
+        self(wait)
+    }
+}
+
+/// What [`Pages::next`] answers when [`Store::apply_pulled_pages`] asks for a page.
 #[derive(Debug)]
 pub enum NextPage {
     /// The next page, in server order.
@@ -299,10 +322,12 @@ impl Store {
                 .map(|o| o.clone().try_map(Pulled::new))
                 .collect::<std::result::Result<Vec<_>, _>>()?,
         );
-        self.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))
+        self.apply_pulled_pages(&mut |_: Option<Duration>| {
+            page.take().map_or(NextPage::End, NextPage::Ready)
+        })
     }
 
-    /// Apply a catch-up's pages as `next` hands them over, like [`Store::apply_pulled`],
+    /// Apply a catch-up's pages as `pages` hands them over, like [`Store::apply_pulled`],
     /// in as few transactions as the floor allows: each commit rewrites every balance
     /// page it touched, so a long catch-up in few transactions rewrites them few times.
     ///
@@ -310,21 +335,17 @@ impl Store {
     /// `HOLD_FOR_AT_MOST` (250 ms in all) spent waiting for pages; and it commits as soon
     /// as a writer of this database in this process waits for the write lock, then lets
     /// that writer go first (see `gate.rs`). So a floor screen waits for the page being
-    /// applied, the transaction's balance writes and its commit, never for the whole
+    /// applied, the balance writes under way or owed and the commit, never for the whole
     /// catch-up: up to about 0.3 s for a full transaction on the benchmark machine.
     /// Writers in other processes are not counted; they retry until the transaction
     /// ends.
     ///
-    /// `next(None)` waits for the next page as long as it takes (a `NotYet` answer is
-    /// asked again); `next(Some(d))` waits at most `d`. Returns how many events were
-    /// applied; what was committed stays if a later page never comes.
-    pub fn apply_pulled_pages(
-        &mut self,
-        next: &mut dyn FnMut(Option<Duration>) -> NextPage,
-    ) -> Result<usize> {
+    /// Each page goes back to `pages` once applied. Returns how many events were applied;
+    /// what was committed stays if a later page never comes.
+    pub fn apply_pulled_pages(&mut self, pages: &mut dyn Pages) -> Result<usize> {
         let (mut applied, mut ended) = (0, false);
         while !ended {
-            let first = match next(None) {
+            let first = match pages.next(None) {
                 NextPage::Ready(page) => page,
                 // Between transactions nothing is held: ask again.
                 NextPage::NotYet => continue,
@@ -335,8 +356,11 @@ impl Store {
                 let from = s.cursor()?;
                 let mut cursor = from;
                 let (mut applied, mut taken) = (0, 0);
-                // The movements are summed per balance and written once, in key order,
-                // before the commit: the writes then walk the balance tree in order.
+                // The movements are summed per balance and written in key order, so the
+                // writes walk the balance tree in order: whenever the next page is not
+                // there yet, and before the commit. Fetching a page takes longer than
+                // applying it, so most of the writing is done by the time the last page
+                // comes, instead of all of it after.
                 let mut sums = StockSums::default();
                 let mut page = Some(first);
                 // Time this transaction has held the write lock waiting for pages.
@@ -350,11 +374,17 @@ impl Store {
                             stepped_aside = true;
                             break;
                         }
-                        match next(Some(PAGE_WAIT_SLICE)) {
+                        let owed = !sums.is_empty();
+                        match pages.next(Some(if owed {
+                            Duration::ZERO
+                        } else {
+                            PAGE_WAIT_SLICE
+                        })) {
                             NextPage::Ready(p) => {
                                 page = Some(p);
                                 break;
                             }
+                            NextPage::NotYet if owed => sums.write(&s.conn)?,
                             NextPage::NotYet => held += PAGE_WAIT_SLICE,
                             NextPage::End => {
                                 ended = true;
@@ -362,8 +392,9 @@ impl Store {
                             }
                         }
                     }
+                    pages.applied(events);
                 }
-                sums.add_to(&s.conn)?;
+                sums.write(&s.conn)?;
                 s.pulled_up_to(from, cursor)?;
                 Ok(applied)
             })?;

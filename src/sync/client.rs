@@ -7,7 +7,7 @@ use super::wire::{
     EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, Pulled, PulledPage, PushRequest,
     PushResponse, PushResult, Snapshot, WireEvent,
 };
-use crate::store::{Enrolment, NextPage, Store, StoreError};
+use crate::store::{Enrolment, NextPage, Pages, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -252,19 +252,19 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
     let (pages, handed) = std::sync::mpsc::sync_channel::<Vec<Ordered<Pulled>>>(PAGES_AHEAD);
     let applier = &mut *store;
     let outcome = std::thread::scope(|s| {
-        // Named, so that a profile of a catch-up tells the store's work from the fetching.
+        // Threads are named, so that a profile of a catch-up tells the store's work from
+        // the fetching and the freeing.
+        let (spent, to_free) = mpsc::channel::<Vec<Ordered<Pulled>>>();
+        let spent = std::thread::Builder::new()
+            .name("pull-free".into())
+            .spawn_scoped(s, move || to_free.into_iter().for_each(drop))
+            .ok()
+            .map(|_| spent);
         let apply = std::thread::Builder::new().name("pull-apply".into());
         let apply = apply.spawn_scoped(s, move || {
-            applier.apply_pulled_pages(&mut |wait| {
-                let page = match wait {
-                    None => handed.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                    Some(d) => handed.recv_timeout(d),
-                };
-                match page {
-                    Ok(page) => NextPage::Ready(page),
-                    Err(RecvTimeoutError::Timeout) => NextPage::NotYet,
-                    Err(RecvTimeoutError::Disconnected) => NextPage::End,
-                }
+            applier.apply_pulled_pages(&mut Handed {
+                pages: handed,
+                spent,
             })
         });
         let apply = apply.map_err(|e| {
@@ -302,6 +302,38 @@ fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usiz
         store.end_catch_up()?;
     }
     outcome
+}
+
+/// A catch-up's pages as the store asks for them: from the fetching thread, and once
+/// applied to a thread that frees them (when one could be started), so that the store
+/// goes on with the next page meanwhile.
+struct Handed {
+    pages: Receiver<Vec<Ordered<Pulled>>>,
+    spent: Option<Sender<Vec<Ordered<Pulled>>>>,
+}
+
+impl Pages for Handed {
+    fn next(&mut self, wait: Option<Duration>) -> NextPage {
+        let page = match wait {
+            None => self
+                .pages
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+            Some(d) => self.pages.recv_timeout(d),
+        };
+        match page {
+            Ok(page) => NextPage::Ready(page),
+            Err(RecvTimeoutError::Timeout) => NextPage::NotYet,
+            Err(RecvTimeoutError::Disconnected) => NextPage::End,
+        }
+    }
+
+    fn applied(&mut self, page: Vec<Ordered<Pulled>>) {
+        // Freed here if the freeing thread is gone.
+        if let Some(spent) = &self.spent {
+            let _ = spent.send(page);
+        }
+    }
 }
 
 /// The store's answer from a scoped thread; a panic there becomes an error naming `what`.
