@@ -358,9 +358,9 @@ impl Store {
                 let (mut applied, mut taken) = (0, 0);
                 // The movements are summed per balance and written in key order, so the
                 // writes walk the balance tree in order: whenever the next page is not
-                // there yet, and before the commit. Fetching a page takes longer than
-                // applying it, so most of the writing is done by the time the last page
-                // comes, instead of all of it after.
+                // there yet, and before the commit. Where fetching a page takes longer
+                // than applying it (as on the benchmark), most of the writing is done by
+                // the time the last page comes, instead of all of it after.
                 let mut sums = StockSums::default();
                 let mut page = Some(first);
                 // Time this transaction has held the write lock waiting for pages.
