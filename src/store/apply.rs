@@ -97,25 +97,12 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             .execute(params![sku, lot, expiry.map(|d| d.to_string())])?;
         }
         Event::StockMoved {
-            sku,
-            lot,
-            from,
-            to,
-            qty,
-            receipt,
-            ..
+            sku, qty, receipt, ..
         } => {
-            if meta.balances == Balances::Now {
-                move_stock(
-                    tx,
-                    &Movement {
-                        sku,
-                        lot,
-                        from,
-                        to,
-                        qty: *qty,
-                    },
-                )?;
+            if meta.balances == Balances::Now
+                && let Some(m) = movement(event)
+            {
+                move_stock(tx, &m)?;
             }
             if let Some(r) = receipt {
                 let (good, damaged) = if r.damaged { (0, *qty) } else { (*qty, 0) };
