@@ -1932,23 +1932,31 @@ fn late_terminal_pulls_scans_of_a_receipt_started_before_its_snapshot() -> TestR
 // ---------------------------------------------------------------------------------------
 // A long catch-up and the floor
 
+/// Another terminal's (T9's) event, as the server orders it at `gseq`: its id is
+/// `pulled-<gseq>`.
+fn from_t9(gseq: i64, event: Pulled) -> Ordered<Pulled> {
+    Ordered {
+        gseq,
+        event: WireEvent {
+            id: format!("pulled-{gseq}"),
+            terminal: "T9".into(),
+            seq: gseq,
+            user: "1001".into(),
+            at: "2026-11-22T08:00:00.000Z".into(),
+            event,
+        },
+    }
+}
+
 /// `n` logouts of another terminal, as the server orders them after gseq `after`.
 fn logouts(after: i64, n: i64) -> Vec<Ordered<Pulled>> {
     (after + 1..=after + n)
-        .map(|gseq| Ordered {
-            gseq,
-            event: WireEvent {
-                id: format!("pulled-{gseq}"),
-                terminal: "T9".into(),
-                seq: gseq,
-                user: "1001".into(),
-                at: "2026-11-22T08:00:00.000Z".into(),
-                event: Pulled::new(Event::LoggedOut {
-                    badge: "1001".into(),
-                    idle: false,
-                })
-                .expect("a logout encodes"),
-            },
+        .map(|gseq| {
+            let logout = Pulled::new(Event::LoggedOut {
+                badge: "1001".into(),
+                idle: false,
+            });
+            from_t9(gseq, logout.expect("a logout encodes"))
         })
         .collect()
 }
@@ -1961,17 +1969,7 @@ fn a_pulled_event_is_journaled_as_sent() -> TestResult {
     let mut store = Store::open(&dir.path().join("terminal.db"), "T1")?;
     let sent = r#"{"idle":true,"badge":"1001","kind":"logged_out"}"#;
     let payload = serde_json::value::RawValue::from_string(sent.into())?;
-    let mut page = Some(vec![Ordered {
-        gseq: 1,
-        event: WireEvent {
-            id: "pulled-1".into(),
-            terminal: "T9".into(),
-            seq: 1,
-            user: "1001".into(),
-            at: "2026-11-22T08:00:00.000Z".into(),
-            event: Pulled::read(payload)?,
-        },
-    }]);
+    let mut page = Some(vec![from_t9(1, Pulled::read(payload)?)]);
     let applied =
         store.apply_pulled_pages(&mut |_| page.take().map_or(NextPage::End, NextPage::Ready))?;
     assert_eq!(applied, 1);
@@ -2114,17 +2112,8 @@ fn a_catch_up_that_waits_for_its_pages_ends_with_the_same_balances() -> TestResu
                 *held.entry((from, sku)).or_default() -= qty;
                 *held.entry((to, sku)).or_default() += qty;
                 gseq += 1;
-                page.push(Ordered {
-                    gseq,
-                    event: WireEvent {
-                        id: format!("pulled-{gseq}"),
-                        terminal: "T9".into(),
-                        seq: gseq,
-                        user: "1001".into(),
-                        at: "2026-11-22T08:00:00.000Z".into(),
-                        event: Pulled::new(stock_moved(sku, from, to, qty, MoveReason::Transfer))?,
-                    },
-                });
+                let moved = stock_moved(sku, from, to, qty, MoveReason::Transfer);
+                page.push(from_t9(gseq, Pulled::new(moved)?));
             }
             pages.push(page);
         }
