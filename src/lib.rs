@@ -2,6 +2,7 @@
 //!
 //! See ARCHITECTURE.md for the map of this crate.
 
+mod alloc;
 pub mod config;
 pub mod demo;
 pub mod domain;
