@@ -10,14 +10,13 @@
 
 mod common;
 
+use common::serve::{Server, admin, enrolment_code, on_server};
 use common::sync::{Key, Mix, Rng, balances, base_seed, fast, floor, random_move, seeded};
 use common::{TestResult, ensure};
 use floorhand::store::Store;
 use floorhand::sync::client::{self, Http, Round, SyncError, TransportError};
 use std::collections::{BTreeSet, HashMap};
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -32,137 +31,6 @@ const LOST_ANSWERS: usize = 3;
 const MAX_KILLS: usize = 200;
 /// A kill lands up to this long after a push was seen starting.
 const MAX_KILL_DELAY_MICROS: usize = 20_000;
-const SIGKILL: i32 = 9;
-
-// ---------------------------------------------------------------------------------------
-// The binary
-
-/// `floorhand` with its data and config directories inside the test's directory.
-fn floorhand(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_floorhand"));
-    c.args(args)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("FLOORHAND_CONFIG", dir.join("none.toml"))
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("FLOORHAND_DB")
-        .env_remove("FLOORHAND_SERVER_STORE")
-        .env_remove("FLOORHAND_LISTEN");
-    c
-}
-
-fn admin(dir: &Path, store: &Path, args: &[&str]) -> TestResult<String> {
-    let store = store.to_string_lossy().into_owned();
-    let mut all = vec!["server", "--store", store.as_str()];
-    all.extend_from_slice(args);
-    let out = floorhand(dir, &all).output()?;
-    ensure!(
-        out.status.success(),
-        "floorhand {all:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// A running `floorhand serve`; killed when dropped.
-struct Server {
-    child: Option<Child>,
-    dir: PathBuf,
-    store: PathBuf,
-    listen: String,
-    agent: ureq::Agent,
-}
-
-impl Server {
-    /// `serve` prints the address it was asked for, not the one it bound, so the port is
-    /// chosen here: one the OS has just handed out.
-    fn start(dir: &Path, store: &Path) -> TestResult<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut s = Self {
-            child: None,
-            dir: dir.to_path_buf(),
-            store: store.to_path_buf(),
-            listen: format!("127.0.0.1:{port}"),
-            agent: ureq::Agent::new_with_config(
-                ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(2)))
-                    .build(),
-            ),
-        };
-        s.restart()?;
-        Ok(s)
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.listen)
-    }
-
-    /// Start the binary (again) on the same port and store; wait until it answers.
-    fn restart(&mut self) -> TestResult {
-        let store = self.store.to_string_lossy().into_owned();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("serve.log"))?;
-        let child = floorhand(
-            &self.dir,
-            &["serve", "--store", &store, "--listen", &self.listen],
-        )
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let up = self
-                .agent
-                .get(format!("{}/v1/health", self.url()))
-                .call()
-                .is_ok_and(|r| r.status().as_u16() == 200);
-            if up {
-                return Ok(());
-            }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                return Err(
-                    format!("floorhand serve exited at start: {status}; see serve.log").into(),
-                );
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "floorhand serve did not answer within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) -> TestResult {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?; // SIGKILL
-            let status = child.wait()?;
-            ensure!(
-                status.signal() == Some(SIGKILL) || status.code().is_some(),
-                "unexpected end of the server: {status}"
-            );
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Terminals
@@ -246,17 +114,7 @@ fn run(seed: u64) -> TestResult {
     admin(dir, &store_path, &["init", "--demo"])?;
     let mut codes = Vec::new();
     for i in 1..=TERMINALS {
-        let out = admin(
-            dir,
-            &store_path,
-            &["enroll", &format!("T{i}"), "--site", "WH1"],
-        )?;
-        let code = out
-            .lines()
-            .nth(2)
-            .map(str::trim)
-            .ok_or_else(|| format!("no code in {out:?}"))?;
-        codes.push(code.to_string());
+        codes.push(enrolment_code(dir, &store_path, &format!("T{i}"), "WH1")?);
     }
     let mut server = Server::start(dir, &store_path)?;
     let url = server.url();
@@ -368,22 +226,6 @@ fn run(seed: u64) -> TestResult {
         "in {kills} kills no push was committed and its answer lost: the kills proved little"
     );
     Ok(())
-}
-
-/// Whether the server's store holds the event (read on a connection of our own; the
-/// server may be running or dead).
-fn on_server(server: &Path, id: &str) -> Result<bool, String> {
-    let conn =
-        rusqlite::Connection::open_with_flags(server, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| e.to_string())?;
-    conn.busy_timeout(Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM journal WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )
-    .map_err(|e| e.to_string())
 }
 
 /// Poll until the worker has started `target` rounds (or has stopped).

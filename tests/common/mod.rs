@@ -7,6 +7,8 @@
 //!   fixed clock, and rendered into a `TestBackend`.
 //! - [`pty`]: the real `floorhand` binary in a pseudo-terminal, read back through a
 //!   `vt100` emulator (Unix only).
+//! - [`serve`]: the real binary's `server` commands and a running `floorhand serve`
+//!   (Unix only).
 //! - [`sync`]: seeds, the random generator and the floor of the sync tests.
 
 #[allow(dead_code)]
@@ -14,6 +16,9 @@ pub mod app;
 #[cfg(unix)]
 #[allow(dead_code)]
 pub mod pty;
+#[cfg(unix)]
+#[allow(dead_code)]
+pub mod serve;
 #[allow(dead_code)]
 pub mod sync;
 
