@@ -107,7 +107,7 @@ enum Command {
         code: String,
     },
     /// Run one sync round without the floor screens; exit 0 synced, 2 offline,
-    /// 3 some events were rejected, 4 sync needs attention
+    /// 3 the server rejected events in this round, 4 sync needs attention
     Sync,
     /// List this terminal's events that the server rejected, with the reasons
     Rejected {

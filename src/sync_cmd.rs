@@ -9,6 +9,9 @@ use std::process::ExitCode;
 /// Exit codes of `floorhand sync`, for scripts and monitoring.
 pub const SYNCED: u8 = 0;
 pub const OFFLINE: u8 = 2;
+/// The server rejected some of the events this round pushed (`floorhand rejected` lists
+/// them). Rejections of earlier rounds do not count again: every later round would
+/// otherwise say 3 and hide whether anything new was rejected.
 pub const HAS_REJECTED: u8 = 3;
 pub const NEEDS_ATTENTION: u8 = 4;
 
@@ -25,7 +28,7 @@ pub fn enroll(store: &mut Store, server: &str, code: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One round; the exit code says whether it synced, was offline, or has rejected events.
+/// One round; the exit code says whether it synced, was offline, or had events rejected.
 pub fn sync(store: &mut Store) -> Result<ExitCode> {
     let Some(e) = store.enrolment()? else {
         return Err(eyre!(
@@ -49,7 +52,7 @@ pub fn sync(store: &mut Store) -> Result<ExitCode> {
                 store.pending_count()?,
                 rejected
             );
-            Ok(ExitCode::from(if rejected > 0 {
+            Ok(ExitCode::from(if r.rejected > 0 {
                 HAS_REJECTED
             } else {
                 SYNCED
