@@ -600,7 +600,7 @@ fn init_logging(data_dir: &Path, config: &Config) {
 // The server: `serve` and `server ...`. The logic is in `floorhand::server::admin`.
 
 const SERVE_ABOUT: &str = "Run the sync server for terminals: HTTP/JSON under /v1 (enroll, push, \
-pull, snapshot, availability, health) and Prometheus metrics at /metrics. Stops on Ctrl-C or \
+pull, snapshot, availability, health) and Prometheus metrics at /v1/metrics (also /metrics). Stops on Ctrl-C or \
 SIGTERM after the requests in flight.\n\nThe server's store is --store PATH, else \
 $FLOORHAND_SERVER_STORE, else server.db in the platform data directory. The terminal's --db \
 (and $FLOORHAND_DB) is never used for it, and a store with data that was not made by the server \

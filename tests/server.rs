@@ -745,8 +745,10 @@ fn metrics_count_events_pushes_and_terminals() -> TestResult {
     );
     assert_eq!(server.get("/v1/pull", Some(&t2))?.status, 200);
 
-    let m = server.get("/metrics", None)?;
+    let m = server.get("/v1/metrics", None)?;
     assert_eq!(m.status, 200);
+    let default_path = server.get("/metrics", None)?;
+    assert_eq!((default_path.status, &default_path.body), (200, &m.body));
     assert!(
         m.content_type.starts_with("text/plain; version=0.0.4"),
         "{}",

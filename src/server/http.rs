@@ -34,6 +34,8 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/availability", get(availability))
         .route("/v1/health", get(health))
+        .route("/v1/metrics", get(metrics))
+        // Where Prometheus looks unless told otherwise.
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

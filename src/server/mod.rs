@@ -9,7 +9,7 @@
 //! | `GET /v1/snapshot`       | Bearer | 200 [`Snapshot`] of the terminal's site |
 //! | `GET /v1/availability`   | none   | 200 `[Availability]`, `?site=S` optional |
 //! | `GET /v1/health`         | none   | 200 `{"status":"ok","head":N}`; 503 when the store cannot answer |
-//! | `GET /metrics`           | none   | Prometheus text format |
+//! | `GET /v1/metrics`        | none   | Prometheus text format; also at `/metrics`, Prometheus' default path |
 //!
 //! Every 4xx/5xx body is an [`ErrorBody`]: a missing, unknown or revoked token is 401;
 //! a body that is not JSON is 400; JSON of the wrong shape (an unknown event kind, a
@@ -374,7 +374,7 @@ impl AppState {
     }
 }
 
-/// The routes under `/v1` and `/metrics`, with the body limit and request logging.
+/// The routes under `/v1` (and `/metrics`), with the body limit and request logging.
 pub fn router(state: AppState) -> axum::Router {
     http::router(state)
 }
