@@ -767,6 +767,10 @@ impl<T: Transport> Transport for Timed<T> {
         self.snapshot_done = Some(Instant::now());
         out
     }
+
+    fn report_pending(&mut self, pending: i64) {
+        self.inner.report_pending(pending);
+    }
 }
 
 fn check_round(round: &Round, expected: usize, what: &str) -> Res<()> {

@@ -664,7 +664,8 @@ enum ServerCommand {
         /// The CSV file; its header row names the columns (see README)
         file: PathBuf,
     },
-    /// List terminals: site, last seen, pull cursor, events behind, accepted and rejected
+    /// List terminals: site, last seen, pull cursor, events behind, events pending on the
+    /// terminal (the number it gave with its last request), accepted and rejected
     Terminals {
         /// Print JSON
         #[arg(long)]

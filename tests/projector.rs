@@ -150,6 +150,7 @@ impl Term {
             who: TerminalInfo {
                 terminal: name.into(),
                 site: "WH1".into(),
+                pending: None,
             },
             seq: 0,
         }

@@ -10,8 +10,8 @@ use floorhand::import;
 use floorhand::server::{self, AppState, LocalServer, admin};
 use floorhand::store::{StockFilter, Store};
 use floorhand::sync::wire::{
-    Availability, EnrollResponse, ErrorBody, MAX_BATCH, PullResponse, PushRequest, PushResponse,
-    PushResult, Snapshot, SnapshotBalance, WireEvent,
+    Availability, EnrollResponse, ErrorBody, MAX_BATCH, PENDING_HEADER, PullResponse, PushRequest,
+    PushResponse, PushResult, Snapshot, SnapshotBalance, WireEvent,
 };
 use serde_json::json;
 use std::path::PathBuf;
@@ -1012,4 +1012,65 @@ fn terminals_pushing_at_once_are_each_answered_in_order() -> TestResult {
     let report = server.admin()?.check()?;
     ensure!(report.ok, "check after the pushes: {report:?}");
     Ok(())
+}
+
+/// A terminal says with its pushes and pulls how many events it has waiting to push
+/// (the `floorhand-pending` header); `server terminals` shows the last number it gave.
+#[test]
+fn server_terminals_shows_what_each_terminal_has_waiting() -> TestResult {
+    let server = demo_server()?;
+    let token = server.enroll("T01")?;
+    let told = |s: &Server| -> TestResult<Option<i64>> {
+        Ok(s.admin()?
+            .terminals_report()?
+            .into_iter()
+            .find(|t| t.terminal == "T01")
+            .and_then(|t| t.pending))
+    };
+    assert_eq!(told(&server)?, None, "nothing said yet");
+    let url = server.local.url();
+    let auth = format!("Bearer {token}");
+
+    let pushed = server
+        .agent
+        .post(format!("{url}/v1/push"))
+        .header("Authorization", &auth)
+        .header(PENDING_HEADER, "1200")
+        .send_json(PushRequest {
+            events: vec![wire("T01", 1, "1001", login("1001"))],
+        })?;
+    assert_eq!(pushed.status().as_u16(), 200);
+    assert_eq!(told(&server)?, Some(1200));
+    let table = admin::terminals_table(&server.admin()?.terminals_report()?);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("T01 "))
+        .ok_or("no row for T01")?;
+    assert!(
+        table
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains(" pending "))
+            && row.split_whitespace().any(|w| w == "1200"),
+        "{table}"
+    );
+
+    let pull = |pending: Option<&str>| -> TestResult<u16> {
+        let mut get = server
+            .agent
+            .get(format!("{url}/v1/pull?after=0"))
+            .header("Authorization", &auth);
+        if let Some(p) = pending {
+            get = get.header(PENDING_HEADER, p);
+        }
+        Ok(get.call()?.status().as_u16())
+    };
+    // A request that does not say, or says something that is no count, changes nothing.
+    assert_eq!(pull(None)?, 200);
+    assert_eq!(pull(Some("lots"))?, 200);
+    assert_eq!(pull(Some("-3"))?, 200);
+    assert_eq!(told(&server)?, Some(1200));
+    assert_eq!(pull(Some("0"))?, 200);
+    assert_eq!(told(&server)?, Some(0));
+    server.shutdown()
 }

@@ -134,12 +134,17 @@ fn refused(e: &StoreError) -> TransportError {
 struct Local {
     server: Shared,
     token: String,
+    /// What the terminal last said it has waiting to push.
+    pending: Option<i64>,
 }
 
 impl Local {
     fn who(&self) -> Result<TerminalInfo, TransportError> {
         match self.server.borrow().authenticate(&self.token) {
-            Ok(Some(who)) => Ok(who),
+            Ok(Some(who)) => Ok(TerminalInfo {
+                pending: self.pending,
+                ..who
+            }),
             Ok(None) => Err(TransportError::Unauthorized),
             Err(e) => Err(refused(&e)),
         }
@@ -184,6 +189,10 @@ impl Transport for Local {
         let who = self.who()?;
         let answer = self.server.borrow_mut().snapshot(&who.site);
         answer.map_err(|e| refused(&e))
+    }
+
+    fn report_pending(&mut self, pending: i64) {
+        self.pending = Some(pending);
     }
 }
 
@@ -296,6 +305,7 @@ impl Faulty {
             inner: Local {
                 server: Rc::clone(server),
                 token: token.to_string(),
+                pending: None,
             },
             rng,
             faults,
@@ -490,6 +500,10 @@ impl Transport for Faulty {
         self.gate()?;
         let answer = self.inner.snapshot();
         self.deliver(answer)
+    }
+
+    fn report_pending(&mut self, pending: i64) {
+        self.inner.report_pending(pending);
     }
 }
 
@@ -1356,6 +1370,7 @@ fn cloned_terminal_is_told_to_reenrol_and_keeps_its_events() -> TestResult {
         let mut link = Local {
             server: Rc::clone(&w.server),
             token,
+            pending: None,
         };
         match client::round(&mut clone, &mut link) {
             Err(SyncError::Reenroll) => {}
@@ -1448,7 +1463,23 @@ fn a_shift_offline_drains_in_batches_of_at_most_500() -> TestResult {
             "after one answered batch: {} pending",
             w.terms[0].store.pending_count()?
         );
+        // The server knows what is left: the terminal said so with each batch.
+        let told = |w: &World| -> TestResult<Option<i64>> {
+            let terminal = w.terms[0].store.terminal().to_string();
+            Ok(w.server
+                .borrow()
+                .terminals_report()?
+                .into_iter()
+                .find(|t| t.terminal == terminal)
+                .and_then(|t| t.pending))
+        };
+        ensure!(
+            told(w)? == Some(500),
+            "the server was told {:?} waiting after the second batch",
+            told(w)?
+        );
         sync_ok(&mut w.terms[0])?;
+        ensure!(told(w)? == Some(0), "after the drain: {:?}", told(w)?);
         w.quiesce()?;
         w.verify()?;
         let sizes = w.ledger.borrow().stats.batch_sizes.clone();
@@ -1768,6 +1799,7 @@ fn snapshot_balances_match_its_gseq_while_pushes_commit() -> TestResult {
     let mut link = Local {
         server: Rc::clone(&server),
         token,
+        pending: None,
     };
     client::round(&mut t1, &mut link)?;
     let who = link.who().map_err(|e| e.to_string())?;

@@ -104,6 +104,25 @@ fn floorhand_sync_says_by_its_exit_code_what_happened() -> TestResult {
         exit == 0 && out.contains("bootstrapped from a snapshot") && out.contains("0 pending"),
         "first round: exit {exit}, {out}{err}"
     );
+    // The terminal told the server it has nothing waiting.
+    let table = admin(dir, &store, &["terminals"])?;
+    let column = |name: &str| {
+        table
+            .lines()
+            .next()
+            .and_then(|h| h.split_whitespace().position(|w| w == name))
+    };
+    // "last seen" is two words in the heading, one in a row.
+    let pending = column("pending").map(|i| i - 1);
+    let row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("T01 "))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    ensure!(
+        pending.and_then(|i| row.get(i)) == Some(&"0"),
+        "server terminals after the first round:\n{table}"
+    );
 
     record_a_rejected_receipt(&db)?;
     record_a_receipt(&db)?;

@@ -348,18 +348,19 @@ pub fn import(
 
 pub fn terminals_table(terminals: &[TerminalReport]) -> String {
     let mut out = format!(
-        "{:<12} {:<6} {:<24} {:>8} {:>7} {:>9} {:>9}  state\n",
-        "terminal", "site", "last seen", "cursor", "behind", "accepted", "rejected"
+        "{:<12} {:<6} {:<24} {:>8} {:>7} {:>8} {:>9} {:>9}  state\n",
+        "terminal", "site", "last seen", "cursor", "behind", "pending", "accepted", "rejected"
     );
     for t in terminals {
         let _ = writeln!(
             out,
-            "{:<12} {:<6} {:<24} {:>8} {:>7} {:>9} {:>9}  {}",
+            "{:<12} {:<6} {:<24} {:>8} {:>7} {:>8} {:>9} {:>9}  {}",
             t.terminal,
             t.site,
             t.last_seen.as_deref().unwrap_or("never"),
             t.cursor,
             t.behind,
+            t.pending.map_or_else(|| "-".to_string(), |n| n.to_string()),
             t.accepted,
             t.rejected,
             if t.revoked { "REVOKED" } else { "enrolled" }

@@ -4,8 +4,8 @@
 use super::{AppState, BODY_LIMIT, BackendError};
 use crate::store::TerminalInfo;
 use crate::sync::wire::{
-    Availability, EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PushRequest, PushResponse,
-    Snapshot, StoredPage,
+    Availability, EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, PENDING_HEADER, PushRequest,
+    PushResponse, Snapshot, StoredPage,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State};
@@ -162,7 +162,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The terminal named by the request's `Authorization: Bearer <token>`; a missing,
-/// unknown or revoked token is answered 401.
+/// unknown or revoked token is answered 401. Its [`PENDING_HEADER`], when there and a
+/// number, says how many events it has waiting to push.
 pub(super) struct Authed(pub TerminalInfo);
 
 impl FromRequestParts<AppState> for Authed {
@@ -186,10 +187,16 @@ impl FromRequestParts<AppState> for Authed {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be Bearer <token>")
             })?;
+        let pending = parts
+            .headers
+            .get(PENDING_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(i64::from);
         match state.authenticate(token).await? {
             Some(who) => {
                 state.metrics.saw(&who.terminal);
-                Ok(Self(who))
+                Ok(Self(TerminalInfo { pending, ..who }))
             }
             None => Err(ApiError::unauthorized(
                 "unknown or revoked token: enrol this terminal again",

@@ -11,6 +11,9 @@
 //! | `GET /v1/health`         | none   | 200 `{"status":"ok","head":N}`; 503 when the store cannot answer |
 //! | `GET /v1/metrics`        | none   | Prometheus text format; also at `/metrics`, Prometheus' default path |
 //!
+//! A terminal sends the [`PENDING_HEADER`](crate::sync::wire::PENDING_HEADER) header with its pushes and pulls: how many of its
+//! events wait to be pushed after this request; `server terminals` shows the last one.
+//!
 //! Every 4xx/5xx body is an [`ErrorBody`]: a missing, unknown or revoked token is 401;
 //! a body that is not JSON is 400; JSON of the wrong shape (an unknown event kind, a
 //! missing field) is 422; a body over [`BODY_LIMIT`] is 413; a request without

@@ -313,4 +313,9 @@ CREATE VIEW balances (location, sku, lot, qty) AS
 SELECT l.code, i.sku, s.lot, s.qty FROM stock s
 JOIN locations l ON l.id = s.location_id JOIN items i ON i.id = s.item_id;
 "#,
+    // 7: the server keeps how many events each terminal last said it had waiting to push
+    // (NULL until it says), for `server terminals`.
+    r#"
+ALTER TABLE terminals ADD COLUMN pending INTEGER;
+"#,
 ];

@@ -27,6 +27,9 @@ pub const ENROLMENT_VALID_HOURS: i64 = 24;
 pub struct TerminalInfo {
     pub terminal: String,
     pub site: String,
+    /// How many events the terminal says it has waiting to push, sent with the request
+    /// (`server terminals` shows the last one said); `None` when it did not say.
+    pub pending: Option<i64>,
 }
 
 /// Why a whole push was refused (HTTP 409): nothing of it was written.
@@ -48,6 +51,9 @@ pub struct TerminalReport {
     pub cursor: i64,
     /// Events the terminal has not pulled yet.
     pub behind: i64,
+    /// Events the terminal had waiting to push when it last pulled, by its own count;
+    /// `None` until it has said.
+    pub pending: Option<i64>,
     pub accepted: i64,
     pub rejected: i64,
     pub revoked: bool,
@@ -117,6 +123,7 @@ fn authenticate(conn: &rusqlite::Connection, token: &str) -> Result<Option<Termi
             Ok(TerminalInfo {
                 terminal: r.get(0)?,
                 site: r.get(1)?,
+                pending: None,
             })
         })
         .optional()?)
@@ -225,7 +232,14 @@ impl Store {
             )?;
             Ok(())
         })?;
-        Ok((TerminalInfo { terminal, site }, token))
+        Ok((
+            TerminalInfo {
+                terminal,
+                site,
+                pending: None,
+            },
+            token,
+        ))
     }
 
     /// The terminal a token belongs to, unless it is unknown or revoked.
@@ -482,9 +496,12 @@ impl Store {
         }
         // The balances, and the exceptions a merge raises, follow in the projector.
         self.conn
-            .prepare_cached("UPDATE terminals SET last_seen = ?2 WHERE terminal = ?1")
+            .prepare_cached(
+                "UPDATE terminals SET last_seen = ?2, pending = COALESCE(?3, pending)
+                 WHERE terminal = ?1",
+            )
             .map_err(StoreError::from)?
-            .execute(params![who.terminal, at])
+            .execute(params![who.terminal, at, who.pending])
             .map_err(StoreError::from)?;
         Ok(results)
     }
@@ -671,12 +688,19 @@ impl Store {
         }
         drop(stmt);
         let head = self.head()?;
-        if after > 0 {
+        if after > 0 || who.pending.is_some() {
             self.conn
                 .prepare_cached(
-                    "UPDATE terminals SET cursor = MAX(cursor, ?2), last_seen = ?3 WHERE terminal = ?1",
+                    "UPDATE terminals SET cursor = MAX(cursor, ?2), last_seen = ?3,
+                            pending = COALESCE(?4, pending)
+                     WHERE terminal = ?1",
                 )?
-                .execute(params![who.terminal, after, now_text(Utc::now())])?;
+                .execute(params![
+                    who.terminal,
+                    after,
+                    now_text(Utc::now()),
+                    who.pending
+                ])?;
         }
         Ok(StoredPage { events, head })
     }
@@ -990,7 +1014,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT t.terminal, t.site, t.enrolled_at, t.last_seen, t.cursor, t.revoked,
                     (SELECT COUNT(*) FROM journal j WHERE j.terminal = t.terminal),
-                    (SELECT COUNT(*) FROM rejected_events r WHERE r.terminal = t.terminal)
+                    (SELECT COUNT(*) FROM rejected_events r WHERE r.terminal = t.terminal),
+                    t.pending
              FROM terminals t ORDER BY t.terminal",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -1002,6 +1027,7 @@ impl Store {
                 last_seen: r.get(3)?,
                 cursor,
                 behind: (head - cursor).max(0),
+                pending: r.get(8)?,
                 revoked: r.get(5)?,
                 accepted: r.get(6)?,
                 rejected: r.get(7)?,

@@ -4,8 +4,8 @@
 
 use super::plan::{self, Conflict, Facts, Step};
 use super::wire::{
-    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, Pulled, PulledPage, PushRequest,
-    PushResponse, PushResult, Snapshot, WireEvent,
+    EnrollRequest, EnrollResponse, ErrorBody, MAX_BATCH, Ordered, PENDING_HEADER, Pulled,
+    PulledPage, PushRequest, PushResponse, PushResult, Snapshot, WireEvent,
 };
 use crate::store::{Enrolment, NextPage, Pages, Store, StoreError};
 use chrono::{SecondsFormat, Utc};
@@ -41,6 +41,9 @@ pub trait Transport {
         wait_secs: u64,
     ) -> Result<PulledPage, TransportError>;
     fn snapshot(&mut self) -> Result<Snapshot, TransportError>;
+    /// How many events this terminal has waiting to push, told to the server with the
+    /// next pull (the server shows it in `server terminals`); ignored by default.
+    fn report_pending(&mut self, _pending: i64) {}
     /// Another handle to the same server, usable from another thread (its own
     /// connection), so that a round keeps two pushes in flight; `None` (the default)
     /// sends one push at a time.
@@ -86,6 +89,13 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     // The next batch itself, not a count of the whole outbox: counting a long backlog
     // before every batch would cost more than sending it.
     let mut batch = store.pending(MAX_BATCH)?;
+    // What the server is told is still waiting after each batch: counted once, then each
+    // batch sent takes its events off.
+    let mut waiting = if batch.is_empty() {
+        0
+    } else {
+        store.pending_count()?
+    };
     // The last batch sent and its answers, not yet recorded in the store.
     let mut answered: Option<Vec<PushResult>> = None;
     // Two connections for pushes, when the transport has them; otherwise one push at a
@@ -107,12 +117,15 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
             }
             Step::Push(_) if pair.is_some() => {
                 if let Some(pair) = pair.take() {
-                    push_pipelined(store, pair, std::mem::take(&mut batch), &mut done)?;
+                    let batch = std::mem::take(&mut batch);
+                    push_pipelined(store, pair, batch, &mut done, &mut waiting)?;
                 }
                 batch = store.pending(MAX_BATCH)?;
             }
             Step::Push(n) => {
                 batch.truncate(n);
+                waiting = after_sending(waiting, batch.len());
+                transport.report_pending(waiting);
                 let request = PushRequest { events: batch };
                 let sent_up_to = request.events.last().map_or(0, |e| e.seq);
                 // While the server works on this batch, the store records the answers to
@@ -141,6 +154,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     if let Some(results) = answered.take() {
         store.record_push_results(&results)?;
     }
+    transport.report_pending(store.pending_count()?);
     done.pulled += pull_to_head(store, transport)?;
     store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
     Ok(done)
@@ -168,6 +182,7 @@ fn push_pipelined(
     handles: [Box<dyn Transport + Send>; 2],
     mut batch: Vec<WireEvent>,
     done: &mut Round,
+    waiting: &mut i64,
 ) -> Result<(), SyncError> {
     let mut idle: Vec<Box<dyn Transport + Send>> = handles.into();
     std::thread::scope(|s| {
@@ -181,6 +196,8 @@ fn push_pipelined(
                 let request = PushRequest {
                     events: std::mem::take(&mut batch),
                 };
+                *waiting = after_sending(*waiting, request.events.len());
+                handle.report_pending(*waiting);
                 let sent_up_to = request.events.last().map_or(0, |e| e.seq);
                 in_flight.push_back(s.spawn(move || {
                     let answer = handle.push(&request);
@@ -204,6 +221,13 @@ fn push_pipelined(
             answered = Some(response);
         }
     })
+}
+
+/// Events still waiting once a batch of `sent` is pushed.
+fn after_sending(waiting: i64, sent: usize) -> i64 {
+    waiting
+        .saturating_sub(i64::try_from(sent).unwrap_or(i64::MAX))
+        .max(0)
 }
 
 /// A push's transport error as the round reports it.
@@ -357,6 +381,8 @@ pub struct Http {
     agent: ureq::Agent,
     base: String,
     token: String,
+    /// Events waiting to push, sent with the pulls once known.
+    pending: Option<i64>,
 }
 
 impl Http {
@@ -370,6 +396,7 @@ impl Http {
             agent: ureq::Agent::new_with_config(config),
             base: server.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            pending: None,
         }
     }
 
@@ -407,16 +434,23 @@ impl Transport for Http {
             agent: self.agent.clone(),
             base: self.base.clone(),
             token: self.token.clone(),
+            pending: None,
         }))
     }
 
+    fn report_pending(&mut self, pending: i64) {
+        self.pending = Some(pending);
+    }
+
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        Self::answer(
-            self.agent
-                .post(format!("{}/v1/push", self.base))
-                .header("Authorization", format!("Bearer {}", self.token))
-                .send_json(request),
-        )
+        let mut post = self
+            .agent
+            .post(format!("{}/v1/push", self.base))
+            .header("Authorization", format!("Bearer {}", self.token));
+        if let Some(n) = self.pending {
+            post = post.header(PENDING_HEADER, n.to_string());
+        }
+        Self::answer(post.send_json(request))
     }
 
     fn pull(
@@ -425,15 +459,17 @@ impl Transport for Http {
         limit: usize,
         wait_secs: u64,
     ) -> Result<PulledPage, TransportError> {
-        Self::answer(
-            self.agent
-                .get(format!(
-                    "{}/v1/pull?after={after}&limit={limit}&wait={wait_secs}",
-                    self.base
-                ))
-                .header("Authorization", format!("Bearer {}", self.token))
-                .call(),
-        )
+        let mut get = self
+            .agent
+            .get(format!(
+                "{}/v1/pull?after={after}&limit={limit}&wait={wait_secs}",
+                self.base
+            ))
+            .header("Authorization", format!("Bearer {}", self.token));
+        if let Some(n) = self.pending {
+            get = get.header(PENDING_HEADER, n.to_string());
+        }
+        Self::answer(get.call())
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, TransportError> {

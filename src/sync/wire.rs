@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 /// Most events one push may carry.
 pub const MAX_BATCH: usize = 500;
 
+/// A request header by which a terminal tells the server how many of its events are
+/// waiting to be pushed (after the batch the request carries); `server terminals` shows
+/// the last number each terminal gave, so a terminal stuck with a backlog can be seen.
+pub const PENDING_HEADER: &str = "floorhand-pending";
+
 /// A journal event as it travels: who wrote it where, and what happened. `E` is the
 /// event (the server sends it on as its journal holds it, see [`StoredPage`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
