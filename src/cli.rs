@@ -117,14 +117,10 @@ enum Command {
     /// Run the sync server for terminals (HTTP/JSON under /v1) until Ctrl-C or SIGTERM
     #[command(long_about = SERVE_ABOUT)]
     Serve {
-        /// Address and port to listen on
-        #[arg(
-            long,
-            env = "FLOORHAND_LISTEN",
-            default_value = floorhand::server::DEFAULT_LISTEN,
-            value_name = "ADDR:PORT"
-        )]
-        listen: String,
+        /// Address and port to listen on [default: server.listen in the config, else
+        /// 127.0.0.1:8080]
+        #[arg(long, env = "FLOORHAND_LISTEN", value_name = "ADDR:PORT")]
+        listen: Option<String>,
         #[command(flatten)]
         store: ServerStore,
     },
@@ -264,10 +260,17 @@ pub fn main() -> Result<ExitCode> {
             crate::sync_cmd::rejected(&store, json)
         }
         Some(Command::Serve { listen, store }) => {
-            serve(&listen, &store.resolve(&paths.data_dir), &paths.data_dir)
+            let listen = listen
+                .or_else(|| config.server.listen.clone())
+                .unwrap_or_else(|| floorhand::server::DEFAULT_LISTEN.to_string());
+            serve(
+                &listen,
+                &store.resolve(&config, &paths.data_dir),
+                &paths.data_dir,
+            )
         }
         Some(Command::Server { store, command }) => {
-            server_admin(&store.resolve(&paths.data_dir), command)
+            server_admin(&store.resolve(&config, &paths.data_dir), command)
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -602,23 +605,23 @@ fn init_logging(data_dir: &Path, config: &Config) {
 const SERVE_ABOUT: &str = "Run the sync server for terminals: HTTP/JSON under /v1 (enroll, push, \
 pull, snapshot, availability, health) and Prometheus metrics at /v1/metrics (also /metrics). Stops on Ctrl-C or \
 SIGTERM after the requests in flight.\n\nThe server's store is --store PATH, else \
-$FLOORHAND_SERVER_STORE, else server.db in the platform data directory. The terminal's --db \
-(and $FLOORHAND_DB) is never used for it, and a store with data that was not made by the server \
-(a terminal's store) is refused. The listen address is --listen, else $FLOORHAND_LISTEN, else \
-127.0.0.1:8080; listen on 0.0.0.0:PORT to serve terminals on the network. Logs go to \
+$FLOORHAND_SERVER_STORE, else server.store in the config, else server.db in the platform data \
+directory. The terminal's --db (and $FLOORHAND_DB) is never used for it, and a store with data \
+that was not made by the server (a terminal's store) is refused. The listen address is \
+--listen, else $FLOORHAND_LISTEN, else server.listen in the config, else 127.0.0.1:8080; listen on 0.0.0.0:PORT to serve terminals on the network. Logs go to \
 floorhand.log in the data directory.";
 
 const SERVER_ABOUT: &str = "Administer the server's store: enrolment codes, terminals, users and \
 reference data. Works while the server runs.\n\nThe server's store is --store PATH, else \
-$FLOORHAND_SERVER_STORE, else server.db in the platform data directory; the terminal's --db is \
-never used for it. Changes are recorded by the user `server`; terminals receive them on their \
+$FLOORHAND_SERVER_STORE, else server.store in the config, else server.db in the platform data \
+directory; the terminal's --db is never used for it. Changes are recorded by the user `server`; terminals receive them on their \
 next pull.";
 
 /// Which store the server commands use; see SERVE_ABOUT.
 #[derive(Debug, clap::Args)]
 struct ServerStore {
-    /// The server's store [default: server.db in the platform data directory; the
-    /// terminal's --db is not used]
+    /// The server's store [default: server.store in the config, else server.db in the
+    /// platform data directory; the terminal's --db is not used]
     #[arg(
         long = "store",
         global = true,
@@ -629,9 +632,10 @@ struct ServerStore {
 }
 
 impl ServerStore {
-    fn resolve(&self, data_dir: &Path) -> PathBuf {
+    fn resolve(&self, config: &Config, data_dir: &Path) -> PathBuf {
         self.path
             .clone()
+            .or_else(|| config.server.store.clone())
             .unwrap_or_else(|| floorhand::server::admin::default_store_path(data_dir))
     }
 }

@@ -95,6 +95,17 @@ impl ReceivingConfig {
     }
 }
 
+/// `floorhand serve` and `floorhand server ...` on this machine; flags and environment
+/// variables take precedence.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port `serve` listens on.
+    pub listen: Option<String>,
+    /// The server's store.
+    pub store: Option<std::path::PathBuf>,
+}
+
 /// Label printing for this terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -119,6 +130,7 @@ pub struct Config {
     pub scanner: ScannerConfig,
     pub receiving: ReceivingConfig,
     pub labels: LabelsConfig,
+    pub server: ServerConfig,
 }
 
 impl Default for Config {
@@ -132,6 +144,7 @@ impl Default for Config {
             scanner: ScannerConfig::default(),
             receiving: ReceivingConfig::default(),
             labels: LabelsConfig::default(),
+            server: ServerConfig::default(),
         }
     }
 }

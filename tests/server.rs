@@ -1074,3 +1074,64 @@ fn server_terminals_shows_what_each_terminal_has_waiting() -> TestResult {
     assert_eq!(told(&server)?, Some(0));
     server.shutdown()
 }
+
+/// `floorhand serve` and `floorhand server ...` take the listen address and the store
+/// from the config's `[server]` table when no flag or variable gives them.
+#[test]
+fn serve_takes_its_address_and_store_from_the_config() -> TestResult {
+    let cli = Cli {
+        dir: tempfile::tempdir()?,
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let store = cli.dir.path().join("elsewhere").join("central.db");
+    std::fs::create_dir_all(cli.dir.path().join("elsewhere"))?;
+    let config = cli.dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"{listen}\"\nstore = {}\n",
+            toml_string(&store.to_string_lossy())
+        ),
+    )?;
+    let with_config = |args: &[&str]| {
+        let mut c = cli.command(args);
+        c.env("FLOORHAND_CONFIG", &config);
+        c
+    };
+    let init = with_config(&["server", "init", "--demo"]).output()?;
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let head = Store::open(&store, "server")?.journal_len()?;
+    assert!(head > 0, "server init did not use server.store");
+
+    let mut child = with_config(&["serve"])
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build(),
+    );
+    let served = eventually(Duration::from_secs(20), || {
+        let Ok(mut r) = agent.get(format!("http://{listen}/v1/health")).call() else {
+            return Ok(false);
+        };
+        let body: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string()?)?;
+        Ok(r.status().as_u16() == 200 && body["head"].as_i64() == Some(head))
+    });
+    child.kill()?;
+    child.wait()?;
+    served
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
