@@ -112,3 +112,54 @@ fn too_small_terminal_asks_for_more_room() -> TestResult {
     insta::assert_snapshot!("too_small_30x10", render(&app, 30, 10)?);
     Ok(())
 }
+
+/// A supervisor reads the events the server rejected, with the reasons; a picker does
+/// not have the screen.
+#[test]
+fn rejected_sync_events_for_a_supervisor() -> TestResult {
+    use floorhand::domain::{Event, MoveReason, Task};
+    use floorhand::sync::wire::PushResult;
+    let mut store = common::app::demo_store()?;
+    let receipt = |qty| Event::StockMoved {
+        sku: "SKU-10001".into(),
+        lot: String::new(),
+        from: "SUPPLIER".into(),
+        to: "DOCK-01".into(),
+        qty,
+        reason: MoveReason::Receipt,
+        receipt: None,
+    };
+    let at = common::app::on_test_day(13, 5);
+    let mut results = Vec::new();
+    for (qty, reason) in [
+        (5, "user 1003 (picker) may not record a receipt movement"),
+        (2, "not found: location DOCK-01 on site WH1"),
+    ] {
+        let r = store.record_at("1003", &[receipt(qty)], at)?;
+        results.push(PushResult::Rejected {
+            seq: r[0].seq,
+            id: r[0].id.to_string(),
+            reason: reason.into(),
+        });
+    }
+    store.record_push_results(&results)?;
+    let config = floorhand::config::Config::default();
+    let mut app = common::app::app_at(store, config, common::app::on_test_day(14, 20))?;
+
+    login(&mut app, "1003", "3333");
+    let tasks = common::app::home_tasks(&app)?;
+    assert!(!tasks.contains(&Task::RejectedSync), "{tasks:?}");
+    key(&mut app, KeyCode::F(9));
+
+    login(&mut app, "1007", "7777");
+    common::app::open_task(&mut app, Task::RejectedSync)?;
+    snap(&app, "rejected_sync")?;
+    key(&mut app, KeyCode::Down);
+    let screen = render(&app, 40, 16)?;
+    assert!(screen.contains("not found: location"), "{screen}");
+    scan(&mut app, "SKU-10001");
+    assert_eq!(app.take_bells(), 1, "a scan here rings");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen().title(), "Menu");
+    Ok(())
+}

@@ -62,10 +62,10 @@ impl Role {
             Self::Counter => matches!(task, StockLookup | CycleCount),
             Self::Supervisor => matches!(
                 task,
-                StockLookup | Approvals | CycleCount | UnlockBadge | Kpis
+                StockLookup | Approvals | CycleCount | UnlockBadge | RejectedSync | Kpis
             ),
             Self::Trainer => matches!(task, StockLookup | Practice),
-            Self::Admin => matches!(task, StockLookup | UnlockBadge),
+            Self::Admin => matches!(task, StockLookup | UnlockBadge | RejectedSync),
         }
     }
 }
@@ -89,12 +89,14 @@ pub enum Task {
     Approvals,
     Kpis,
     UnlockBadge,
+    /// This terminal's events that the server rejected, with its reasons.
+    RejectedSync,
     Practice,
 }
 
 impl Task {
     /// Menu order.
-    pub const ALL: [Task; 11] = [
+    pub const ALL: [Task; 12] = [
         Self::StockLookup,
         Self::Receiving,
         Self::Putaway,
@@ -105,6 +107,7 @@ impl Task {
         Self::Approvals,
         Self::Kpis,
         Self::UnlockBadge,
+        Self::RejectedSync,
         Self::Practice,
     ];
 
@@ -120,6 +123,7 @@ impl Task {
             Self::Approvals => "Approvals",
             Self::Kpis => "KPIs",
             Self::UnlockBadge => "Unlock badge",
+            Self::RejectedSync => "Rejected sync",
             Self::Practice => "Practice",
         }
     }
@@ -129,7 +133,11 @@ impl Task {
     pub fn is_available(self) -> bool {
         matches!(
             self,
-            Self::StockLookup | Self::UnlockBadge | Self::Receiving | Self::Putaway
+            Self::StockLookup
+                | Self::UnlockBadge
+                | Self::RejectedSync
+                | Self::Receiving
+                | Self::Putaway
         )
     }
 }

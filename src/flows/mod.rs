@@ -7,6 +7,7 @@ pub mod login;
 pub mod lookup;
 pub mod putaway;
 pub mod receiving;
+pub mod rejected;
 pub mod unlock;
 
 use crate::domain::Task;

@@ -73,7 +73,7 @@ pub struct Enrolment {
 }
 
 /// An own event the server refused, with its reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedEvent {
     pub seq: i64,
     pub id: String,

@@ -12,6 +12,7 @@ use crate::flows::login::LoginFlow;
 use crate::flows::lookup::{LookupAnswer, LookupFlow};
 use crate::flows::putaway::{self, PutawayFlow};
 use crate::flows::receiving::{self, ReceivingFlow};
+use crate::flows::rejected::RejectedFlow;
 use crate::flows::unlock::UnlockFlow;
 use crate::flows::{Effect, Input, Notice};
 use crate::sops::Topic;
@@ -28,6 +29,7 @@ pub enum Screen {
     Unlock(UnlockFlow),
     Receiving(Box<ReceivingFlow>),
     Putaway(PutawayFlow),
+    Rejected(RejectedFlow),
 }
 
 impl Screen {
@@ -39,6 +41,7 @@ impl Screen {
             Self::Unlock(_) => Topic::Approvals,
             Self::Receiving(_) => Topic::Receiving,
             Self::Putaway(_) => Topic::Putaway,
+            Self::Rejected(_) => Topic::Approvals,
         }
     }
 
@@ -50,6 +53,7 @@ impl Screen {
             Self::Unlock(_) => "Unlock badge",
             Self::Receiving(_) => "Receiving",
             Self::Putaway(_) => "Putaway",
+            Self::Rejected(_) => "Rejected sync",
         }
     }
 
@@ -62,6 +66,7 @@ impl Screen {
             Self::Unlock(f) => f.notice.as_ref(),
             Self::Receiving(f) => f.notice.as_ref(),
             Self::Putaway(f) => f.notice.as_ref(),
+            Self::Rejected(f) => f.notice.as_ref(),
         }
     }
 
@@ -273,6 +278,7 @@ impl App {
             Screen::Unlock(f) => f.input(input),
             Screen::Receiving(f) => f.input(input),
             Screen::Putaway(f) => f.input(input),
+            Screen::Rejected(f) => f.input(input),
         };
         self.perform(effects);
         // Whatever was committed goes to the server soon; the UI never waits for it.
@@ -400,6 +406,7 @@ impl App {
         self.screen = match task {
             Task::StockLookup => Screen::Lookup(LookupFlow::new()),
             Task::UnlockBadge => Screen::Unlock(UnlockFlow::new()),
+            Task::RejectedSync => Screen::Rejected(self.open_rejected()),
             Task::Receiving => Screen::Receiving(Box::new(self.open_receiving())),
             Task::Putaway => Screen::Putaway(PutawayFlow::new(io::putaway_tasks(
                 &self.store,
@@ -407,6 +414,21 @@ impl App {
             ))),
             _ => return,
         };
+    }
+
+    /// The events the server rejected; a store that cannot say is shown as such.
+    fn open_rejected(&self) -> RejectedFlow {
+        match self.store.rejected_events() {
+            Ok(events) => RejectedFlow::new(events),
+            Err(e) => {
+                tracing::error!("could not read the rejected events: {e}");
+                let mut f = RejectedFlow::new(Vec::new());
+                f.notice = Some(Notice::error(format!(
+                    "could not read the rejected events: {e}. Call IT"
+                )));
+                f
+            }
+        }
     }
 
     /// Receiving resumes this terminal's open receipt, or starts on the PO list.

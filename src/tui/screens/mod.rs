@@ -8,6 +8,7 @@ mod login;
 mod lookup;
 mod putaway;
 mod receiving;
+mod rejected;
 mod unlock;
 
 use super::app::{App, Screen};
@@ -65,6 +66,7 @@ impl Widget for &App {
             Screen::Unlock(_) => unlock::render(body, buf),
             Screen::Receiving(f) => receiving::render(f, wide, body, buf),
             Screen::Putaway(f) => putaway::render(f, wide, body, buf),
+            Screen::Rejected(f) => rejected::render(f, self.utc_offset(), wide, body, buf),
         };
         notice_line(self.screen().notice(), notice, buf);
         Line::styled(hint, theme::dim()).render(keys, buf);
@@ -104,7 +106,7 @@ fn scan_field(app: &App, area: Rect, buf: &mut Buffer) {
     let label = match app.screen() {
         _ if masked => "PIN",
         Screen::Login(_) | Screen::Unlock(_) => "Badge",
-        Screen::Home(_) => "Choice",
+        Screen::Home(_) | Screen::Rejected(_) => "Choice",
         Screen::Lookup(_) => "Scan",
         Screen::Receiving(f) => receiving::field_label(f),
         Screen::Putaway(f) => putaway::field_label(f),
