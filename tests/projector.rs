@@ -1458,3 +1458,231 @@ fn pushes_committed_together_are_each_answered_as_alone() -> TestResult {
     ensure_current(&server, &with_moves(&before, &pushed), "after the group")?;
     ensure_checked(&server, "after the group")
 }
+
+// ---------------------------------------------------------------------------------------
+// Counts: an absolute quantity with the cursor it was based on
+
+impl Term {
+    /// Push one count by the counter 1006 of `counted` of `sku` (no lot) at `location`,
+    /// having seen the server's events up to `basis`.
+    fn count(
+        &mut self,
+        server: &mut Store,
+        location: &str,
+        sku: &str,
+        counted: i64,
+        basis: Option<i64>,
+    ) -> TestResult<PushResult> {
+        let basis = match basis {
+            Some(b) => b,
+            None => server.head()?,
+        };
+        self.seq += 1;
+        let event = WireEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            terminal: self.who.terminal.clone(),
+            seq: self.seq,
+            user: "1006".into(),
+            at: Utc::now().to_rfc3339(),
+            event: Event::BinCounted {
+                location: location.into(),
+                sku: sku.into(),
+                lot: String::new(),
+                counted,
+                basis,
+            },
+        };
+        let mut results = server.push(&self.who, &[event], Utc::now())?;
+        results.pop().ok_or_else(|| "no answer".into())
+    }
+}
+
+/// Exceptions raised for counts, with their reasons.
+fn count_reviews(s: &Store) -> TestResult<Vec<(String, i64, String)>> {
+    let mut stmt = s.connection().prepare(
+        "SELECT location, qty, reason FROM exceptions WHERE reason LIKE 'a count of%' ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[test]
+fn a_count_becomes_an_adjustment_unless_the_stock_moved_after_its_basis() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let (mut t1, mut t2) = (Term::new("T1"), Term::new("T2"));
+    s.catch_up()?;
+    let start = balances(&s)?;
+    let bin = empty_bin(&s, &start, &[])?;
+    let sku = "SKU-10001";
+    let at = |s: &Store, location: &str| s.balance(location, sku, "");
+    let loss = at(&s, "LOSS")?;
+    t1.push(&mut s, &receipt_put_away(sku, 10, &bin))?;
+    s.catch_up()?;
+
+    // T2 saw everything and counts 7: three went missing.
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 7, None)?, "a fresh count")?;
+    let adjustments = journal_count(&s, "stock_moved")?;
+    s.catch_up()?;
+    ensure!(
+        at(&s, &bin)? == 7 && at(&s, "LOSS")? == loss + 3,
+        "after the count: {bin} {}, LOSS {} (was {loss})",
+        at(&s, &bin)?,
+        at(&s, "LOSS")?
+    );
+    ensure!(
+        journal_count(&s, "stock_moved")? == adjustments + 1,
+        "one adjustment is journaled"
+    );
+    ensure_checked(&s, "after an adjustment")?;
+
+    // Counting what the balance holds moves nothing; counting more finds it again.
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 7, None)?, "a matching count")?;
+    s.catch_up()?;
+    ensure!(
+        journal_count(&s, "stock_moved")? == adjustments + 1,
+        "a count that matches is no movement"
+    );
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 9, None)?, "a higher count")?;
+    s.catch_up()?;
+    ensure!(
+        at(&s, &bin)? == 9 && at(&s, "LOSS")? == loss + 1,
+        "found two again"
+    );
+
+    // T2's view is old: T1 took 4 out of the bin after it. Flagged, never applied.
+    let old = s.head()?;
+    t1.push(&mut s, &[mv(sku, "", &bin, "DOCK-01", 4)])?;
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 9, Some(old))?, "a stale count")?;
+    s.catch_up()?;
+    ensure!(
+        at(&s, &bin)? == 5,
+        "a stale count changed the balance to {}",
+        at(&s, &bin)?
+    );
+    let reviews = count_reviews(&s)?;
+    ensure!(
+        reviews.len() == 1
+            && reviews[0].0 == bin
+            && reviews[0].1 == 9
+            && reviews[0]
+                .2
+                .contains(&format!("saw the stock up to event {old}")),
+        "the stale count's review: {reviews:?}"
+    );
+
+    // Movements of other stock after the basis do not make a count stale, nor do the
+    // counter's own terminal's movements before its count.
+    let old = s.head()?;
+    let other = empty_bin(&s, &balances(&s)?, &[&bin])?;
+    t1.push(&mut s, &receipt_put_away("SKU-10002", 3, &other))?;
+    ensure_accepted(
+        &t2.count(&mut s, &bin, sku, 4, Some(old))?,
+        "count of untouched stock",
+    )?;
+    s.catch_up()?;
+    ensure!(
+        at(&s, &bin)? == 4,
+        "the count of untouched stock was not applied"
+    );
+    ensure!(count_reviews(&s)?.len() == 1, "{:?}", count_reviews(&s)?);
+    let old = s.head()?;
+    t2.push(&mut s, &[mv(sku, "", &bin, "DOCK-01", 1)])?;
+    ensure_accepted(
+        &t2.count(&mut s, &bin, sku, 2, Some(old))?,
+        "count after own move",
+    )?;
+    s.catch_up()?;
+    ensure!(
+        at(&s, &bin)? == 2 && count_reviews(&s)?.len() == 1,
+        "a count after the terminal's own movement: {bin} {}, reviews {:?}",
+        at(&s, &bin)?,
+        count_reviews(&s)?
+    );
+    ensure_checked(&s, "after the counts")
+}
+
+/// Two counts of the same balance folded together: the second sees the first's
+/// adjustment, and a second count based on a view before the first is stale.
+#[test]
+fn counts_folded_together_see_each_other() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let (mut t1, mut t2, mut t3) = (Term::new("T1"), Term::new("T2"), Term::new("T3"));
+    s.catch_up()?;
+    let bin = empty_bin(&s, &balances(&s)?, &[])?;
+    let sku = "SKU-10001";
+    t1.push(&mut s, &receipt_put_away(sku, 10, &bin))?;
+    s.catch_up()?;
+    let basis = s.head()?;
+    // Neither count is folded before both are in the journal.
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 6, Some(basis))?, "first count")?;
+    ensure_accepted(
+        &t3.count(&mut s, &bin, sku, 8, Some(basis))?,
+        "second count",
+    )?;
+    s.catch_up()?;
+    ensure!(
+        s.balance(&bin, sku, "")? == 6,
+        "the first count applies, the second (based before it) does not: {}",
+        s.balance(&bin, sku, "")?
+    );
+    ensure!(count_reviews(&s)?.len() == 1, "{:?}", count_reviews(&s)?);
+    let basis = s.head()?;
+    ensure_accepted(&t2.count(&mut s, &bin, sku, 5, Some(basis))?, "third count")?;
+    ensure_accepted(&t3.count(&mut s, &bin, sku, 5, None)?, "fourth count")?;
+    s.catch_up()?;
+    ensure!(
+        s.balance(&bin, sku, "")? == 5 && count_reviews(&s)?.len() == 1,
+        "the fourth count saw the third's adjustment: {}",
+        s.balance(&bin, sku, "")?
+    );
+    ensure_checked(&s, "after the counts")
+}
+
+#[test]
+fn a_count_is_checked_like_any_event() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t = Term::new("T1");
+    let head = s.head()?;
+    ensure_rejected(
+        &t.count(&mut s, "LOSS", "SKU-10001", 1, Some(head))?,
+        "not a physical location",
+        "a virtual location",
+    )?;
+    ensure_rejected(
+        &t.count(&mut s, "DOCK-01", "SKU-10001", -1, Some(head))?,
+        "out of range",
+        "a negative count",
+    )?;
+    ensure_rejected(
+        &t.count(&mut s, "DOCK-01", "SKU-10001", 1, Some(head + 50))?,
+        "based on event",
+        "a basis beyond the head",
+    )?;
+    ensure_rejected(
+        &t.count(&mut s, "DOCK-01", "SKU-NOPE", 1, Some(head))?,
+        "not found: item",
+        "an unknown item",
+    )?;
+    // A picker may not count.
+    t.seq += 1;
+    let by_picker = WireEvent {
+        id: uuid::Uuid::now_v7().to_string(),
+        terminal: "T1".into(),
+        seq: t.seq,
+        user: "1003".into(),
+        at: Utc::now().to_rfc3339(),
+        event: Event::BinCounted {
+            location: "DOCK-01".into(),
+            sku: "SKU-10001".into(),
+            lot: String::new(),
+            counted: 1,
+            basis: head,
+        },
+    };
+    let r = s.push(&t.who, &[by_picker], Utc::now())?;
+    ensure_rejected(&r[0], "may not record bin counted", "a picker's count")?;
+    Ok(())
+}

@@ -151,6 +151,19 @@ pub enum Event {
         reason: String,
         recount: bool,
     },
+    /// A count of one balance: `counted` of (sku, lot) found at `location`, by a counter
+    /// whose terminal had applied the server's events up to `basis` (its pull cursor).
+    /// It moves no stock by itself. The server turns it into an adjustment against the
+    /// site's loss location, or, when that stock moved after `basis`, raises an
+    /// exception for review instead: a count is never applied over movements it did not
+    /// see.
+    BinCounted {
+        location: String,
+        sku: String,
+        lot: String,
+        counted: i64,
+        basis: i64,
+    },
     /// A terminal was enrolled for a site (its token is never in an event).
     TerminalEnrolled {
         terminal: String,
@@ -211,6 +224,7 @@ impl Event {
             Self::LabelPrinted { .. } => "label_printed",
             Self::PutawayRulesDefined { .. } => "putaway_rules_defined",
             Self::ExceptionRaised { .. } => "exception_raised",
+            Self::BinCounted { .. } => "bin_counted",
             Self::TerminalEnrolled { .. } => "terminal_enrolled",
             Self::TerminalRevoked { .. } => "terminal_revoked",
             Self::CustomerOrderDefined { .. } => "customer_order_defined",

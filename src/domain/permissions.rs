@@ -65,6 +65,7 @@ pub fn may_record(user: Option<&User>, badge: &str, event: &Event) -> Result<(),
             Task::Returns,
         ],
         BadgeUnlocked { .. } => &[Task::UnlockBadge],
+        BinCounted { .. } => &[Task::CycleCount],
         ItemDefined { .. }
         | LocationDefined { .. }
         | UserDefined { .. }

@@ -197,7 +197,9 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
                 .execute([receipt])?;
             }
         }
-        Event::LabelPrinted { .. } => {}
+        // The server decides what a count does (see the projector); the adjustment it
+        // records, if any, arrives as a movement.
+        Event::LabelPrinted { .. } | Event::BinCounted { .. } => {}
         Event::ExceptionRaised {
             id,
             location,
@@ -393,7 +395,7 @@ pub(super) fn movement(event: &Event) -> Option<Movement<'_>> {
 ///
 /// A balance is keyed by one string (see [`pack`]): one allocation per balance owed
 /// rather than three, and none to find a balance already owed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct BalanceSums {
     sums: FxHashMap<String, i64>,
     /// The key being looked up, reused.
@@ -438,6 +440,13 @@ impl BalanceSums {
         if let Some(m) = movement(event) {
             self.add(m.from, m.to, m.sku, m.lot, m.qty);
         }
+    }
+
+    /// The sum owed to one balance (0 when none).
+    pub fn get(&self, location: &str, sku: &str, lot: &str) -> i64 {
+        let mut key = String::new();
+        pack(&mut key, location, sku, lot);
+        self.sums.get(key.as_str()).copied().unwrap_or(0)
     }
 
     /// How many balances are owed.

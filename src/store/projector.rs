@@ -21,11 +21,12 @@
 
 use super::apply::BalanceSums;
 use super::{Balances, Result, Store, StoreError, record_in};
-use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
+use crate::domain::{Event, LocationRole, MoveReason};
 use chrono::Utc;
 use rusqlite::params;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// Meta key: the journal `ord` the server's balances include.
 pub(super) const PROJECTED_THROUGH: &str = "balances.through";
@@ -56,11 +57,167 @@ pub(super) struct Fold {
     /// Journal rows read (every kind).
     events: usize,
     sums: BalanceSums,
+    /// What the counts read decided, recorded by the server when the sums are written:
+    /// adjustments (movements) and exceptions for counts that were based on an old view.
+    decided: Vec<Event>,
+    /// The adjustments among `decided`, summed: later counts in the same fold see them.
+    adjusted: BalanceSums,
+    /// The balances a count in this fold decided on, with that count's journal row.
+    counted: Vec<((String, String, String), i64)>,
     /// When the first row was read.
     since: Option<Instant>,
 }
 
+impl Fold {
+    /// Keep what a count (journal row `ord`) decided.
+    fn note_count(&mut self, ord: i64, count: &Event, decided: Option<Event>) {
+        if let Event::BinCounted {
+            location, sku, lot, ..
+        } = count
+        {
+            self.counted
+                .push(((location.clone(), sku.clone(), lot.clone()), ord));
+        }
+        if let Some(e) = decided {
+            self.adjusted.add_event(&e);
+            self.decided.push(e);
+        }
+    }
+}
+
 impl Store {
+    /// What the server does with a count (journal row `ord`), as it folds the journal:
+    /// when no one else moved that stock after the event the count was based on, the
+    /// adjustment that makes the balance the counted quantity (none when it is already),
+    /// between the location and its site's loss location; otherwise an exception for a
+    /// supervisor to review, and no adjustment. The counter's own terminal's earlier
+    /// movements do not count against it: it had made them before it counted.
+    fn decide_count(&self, ord: i64, count: &Event) -> Result<Option<Event>> {
+        let Event::BinCounted {
+            location,
+            sku,
+            lot,
+            counted,
+            basis,
+        } = count
+        else {
+            return Ok(None);
+        };
+        let (terminal, seq): (String, i64) = self.conn.query_row(
+            "SELECT terminal, seq FROM journal WHERE ord = ?1",
+            [ord],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let key = (location.clone(), sku.clone(), lot.clone());
+        let mut moved_after = self
+            .fold
+            .counted
+            .iter()
+            .filter(|(k, at)| *k == key && *at > *basis)
+            .map(|(_, at)| *at)
+            .max();
+        if moved_after.is_none() {
+            moved_after = self.moved_between(*basis, ord, location, sku, lot, &terminal, seq)?;
+        }
+        if let Some(at) = moved_after {
+            return Ok(Some(Event::ExceptionRaised {
+                id: Uuid::now_v7().to_string(),
+                location: location.clone(),
+                sku: sku.clone(),
+                lot: lot.clone(),
+                qty: *counted,
+                reason: format!(
+                    "a count of {counted} at {location} saw the stock up to event {basis}, \
+                     but it moved at event {at}: review it and count again"
+                ),
+                recount: true,
+            }));
+        }
+        let before = self.balance(location, sku, lot)?
+            + self.fold.sums.get(location, sku, lot)
+            + self.fold.adjusted.get(location, sku, lot);
+        let diff = counted - before;
+        if diff == 0 {
+            return Ok(None);
+        }
+        let site = self.location(location)?.map(|l| l.site).unwrap_or_default();
+        let Some(loss) = self.default_location(&site, LocationRole::Loss)? else {
+            return Ok(Some(Event::ExceptionRaised {
+                id: Uuid::now_v7().to_string(),
+                location: location.clone(),
+                sku: sku.clone(),
+                lot: lot.clone(),
+                qty: *counted,
+                reason: format!(
+                    "a count of {counted} at {location} differs by {diff}, and site {site} \
+                     has no loss location to adjust against: add one, then count again"
+                ),
+                recount: true,
+            }));
+        };
+        let (from, to) = if diff > 0 {
+            (loss, location.clone())
+        } else {
+            (location.clone(), loss)
+        };
+        Ok(Some(Event::StockMoved {
+            sku: sku.clone(),
+            lot: lot.clone(),
+            from,
+            to,
+            qty: diff.abs(),
+            reason: MoveReason::Adjustment,
+            receipt: None,
+        }))
+    }
+
+    /// The last journal row after `after` and before `before` that moved (location,
+    /// sku, lot), leaving out the rows of `terminal` before its `seq`.
+    #[allow(clippy::too_many_arguments)]
+    fn moved_between(
+        &self,
+        after: i64,
+        before: i64,
+        location: &str,
+        sku: &str,
+        lot: &str,
+        terminal: &str,
+        seq: i64,
+    ) -> Result<Option<i64>> {
+        // Rows that do not name the item are passed over unread.
+        let named = format!("\"sku\":{}", serde_json::to_string(sku)?);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ord, payload FROM journal
+             WHERE ord > ?1 AND ord < ?2 AND kind = 'stock_moved'
+               AND instr(payload, ?3) > 0 AND NOT (terminal = ?4 AND seq < ?5)
+             ORDER BY ord DESC",
+        )?;
+        let mut rows = stmt.query(params![after, before, named, terminal, seq])?;
+        while let Some(row) = rows.next()? {
+            let ord: i64 = row.get(0)?;
+            let event: Event = serde_json::from_str(&row.get::<_, String>(1)?).map_err(|e| {
+                StoreError::CorruptJournal {
+                    ord,
+                    reason: e.to_string(),
+                }
+            })?;
+            if let Event::StockMoved {
+                sku: s,
+                lot: l,
+                from,
+                to,
+                ..
+            } = &event
+                && s == sku
+                && l == lot
+                && (from == location || to == location)
+            {
+                return Ok(Some(ord));
+            }
+        }
+        Ok(None)
+    }
+
     /// At open: a server store projects its balances; one that did not before (made by
     /// an older version, whose balances include every event) starts its mark at the
     /// head. Then catch up, so whoever opened it reads current balances.
@@ -149,7 +306,8 @@ impl Store {
         while let Some(row) = rows.next()? {
             let ord: i64 = row.get(0)?;
             read += 1;
-            if row.get::<_, String>(1)? == "stock_moved" {
+            let kind = row.get_ref(1)?.as_str().unwrap_or_default();
+            if kind == "stock_moved" || kind == "bin_counted" {
                 let event: Event =
                     serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| {
                         StoreError::CorruptJournal {
@@ -157,7 +315,12 @@ impl Store {
                             reason: e.to_string(),
                         }
                     })?;
-                self.fold.sums.add_event(&event);
+                if let Event::BinCounted { .. } = event {
+                    let decided = self.decide_count(ord, &event)?;
+                    self.fold.note_count(ord, &event, decided);
+                } else {
+                    self.fold.sums.add_event(&event);
+                }
             }
             self.fold.through = ord;
             self.fold.events += 1;
@@ -181,21 +344,30 @@ impl Store {
             if s.projected_through()?.unwrap_or(0) != fold.from {
                 return Ok(None);
             }
-            let negative = fold.sums.write(&s.conn, &mut s.ids)?;
-            let exceptions = s.merge_exceptions(&negative)?;
+            // What this flush appends goes at the end of the journal. When the fold had
+            // read up to the end, the mark includes it, so the next pushes continue the
+            // fold: the counts' adjustments are then written with these sums. Otherwise
+            // a later read folds the adjustments like any movement (and passes over the
+            // exceptions, which move no stock).
+            let caught_up = s.head()? == fold.through;
+            let negative = if caught_up && fold.adjusted.len() > 0 {
+                let mut sums = fold.sums.clone();
+                fold.decided.iter().for_each(|e| sums.add_event(e));
+                sums.write(&s.conn, &mut s.ids)?
+            } else {
+                fold.sums.write(&s.conn, &mut s.ids)?
+            };
+            let mut appended = fold.decided.clone();
+            appended.extend(s.merge_exceptions(&negative)?);
             let mut mark = fold.through;
-            if !exceptions.is_empty() {
-                // Appended at the end of the journal, with no stock effect. When the fold
-                // had read up to the end, the mark includes them, so the next pushes
-                // continue the fold; otherwise a later read passes over them.
-                let caught_up = s.head()? == fold.through;
+            if !appended.is_empty() {
                 record_in(
                     &s.conn,
                     s.balances,
                     SERVER_TERMINAL,
                     SERVER_TERMINAL,
                     Utc::now(),
-                    &exceptions,
+                    &appended,
                 )?;
                 if caught_up {
                     mark = s.head()?;
@@ -225,7 +397,8 @@ impl Store {
     }
 
     /// Whether writing what the journal holds past the mark would raise a merge
-    /// exception: a physical balance it takes below zero that has no open exception.
+    /// exception (a physical balance it takes below zero that has no open exception) or
+    /// record what a count decided.
     /// Reads only. A large backlog counts as yes (it is worth writing anyway).
     pub(super) fn fold_owes_exceptions(&mut self) -> Result<bool> {
         if !self.projects_balances() || self.read_only {
@@ -233,6 +406,7 @@ impl Store {
         }
         if self.read_into_fold(PROJECTION_CHUNK)? == PROJECTION_CHUNK
             || self.fold.sums.len() > OWED_CHECK_LIMIT
+            || !self.fold.decided.is_empty()
         {
             return Ok(true);
         }
@@ -259,7 +433,8 @@ impl Store {
             return;
         }
         for (ord, event) in appended {
-            if ord != self.fold.through + 1 {
+            // A count is decided when read from the journal.
+            if ord != self.fold.through + 1 || matches!(event, Event::BinCounted { .. }) {
                 return;
             }
             self.fold.sums.add_event(event);

@@ -547,6 +547,40 @@ impl Store {
                 sku_named = Some(sku);
                 locations = [Some(from), Some(to)];
             }
+            Event::BinCounted {
+                location,
+                sku,
+                lot,
+                counted,
+                basis,
+            } => {
+                if *counted < 0 || *counted > crate::domain::MAX_MOVE_QTY {
+                    return Ok(Err(format!("counted quantity {counted} is out of range")));
+                }
+                let head = self.head()?;
+                if *basis < 0 || *basis > head {
+                    return Ok(Err(format!(
+                        "the count is based on event {basis}, and the server has {head}"
+                    )));
+                }
+                if let Some(lot_tracked) = seen.lot_tracked(sku)
+                    && lot_tracked == lot.is_empty()
+                {
+                    return Ok(Err(format!(
+                        "lot {lot:?} does not fit the lot rules of {sku}"
+                    )));
+                }
+                if self
+                    .location(location)?
+                    .is_some_and(|l| l.kind != LocationKind::Physical)
+                {
+                    return Ok(Err(format!(
+                        "{location} is not a physical location: only stock on the floor is counted"
+                    )));
+                }
+                sku_named = Some(sku);
+                locations = [Some(location), None];
+            }
             Event::LotDefined { sku, .. } => sku_named = Some(sku),
             Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
                 return Ok(Err(format!("not found: purchase order {po}")));
