@@ -51,7 +51,7 @@ pub struct TerminalReport {
     pub cursor: i64,
     /// Events the terminal has not pulled yet.
     pub behind: i64,
-    /// Events the terminal had waiting to push when it last pulled, by its own count;
+    /// Events the terminal had waiting to push, as it said with its last push or pull;
     /// `None` until it has said.
     pub pending: Option<i64>,
     pub accepted: i64,

@@ -41,8 +41,8 @@ pub trait Transport {
         wait_secs: u64,
     ) -> Result<PulledPage, TransportError>;
     fn snapshot(&mut self) -> Result<Snapshot, TransportError>;
-    /// How many events this terminal has waiting to push, told to the server with the
-    /// next pull (the server shows it in `server terminals`); ignored by default.
+    /// How many events this terminal has waiting to push, told to the server with its
+    /// next requests (the server shows it in `server terminals`); ignored by default.
     fn report_pending(&mut self, _pending: i64) {}
     /// Another handle to the same server, usable from another thread (its own
     /// connection), so that a round keeps two pushes in flight; `None` (the default)
@@ -381,7 +381,7 @@ pub struct Http {
     agent: ureq::Agent,
     base: String,
     token: String,
-    /// Events waiting to push, sent with the pulls once known.
+    /// Events waiting to push, sent with every request once known.
     pending: Option<i64>,
 }
 
@@ -397,6 +397,16 @@ impl Http {
             base: server.trim_end_matches('/').to_string(),
             token: token.to_string(),
             pending: None,
+        }
+    }
+
+    /// `request` with this terminal's token and, once known, how many events it has
+    /// waiting to push.
+    fn signed<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Authorization", format!("Bearer {}", self.token));
+        match self.pending {
+            Some(n) => request.header(PENDING_HEADER, n.to_string()),
+            None => request,
         }
     }
 
@@ -443,14 +453,8 @@ impl Transport for Http {
     }
 
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        let mut post = self
-            .agent
-            .post(format!("{}/v1/push", self.base))
-            .header("Authorization", format!("Bearer {}", self.token));
-        if let Some(n) = self.pending {
-            post = post.header(PENDING_HEADER, n.to_string());
-        }
-        Self::answer(post.send_json(request))
+        let post = self.agent.post(format!("{}/v1/push", self.base));
+        Self::answer(self.signed(post).send_json(request))
     }
 
     fn pull(
@@ -459,26 +463,16 @@ impl Transport for Http {
         limit: usize,
         wait_secs: u64,
     ) -> Result<PulledPage, TransportError> {
-        let mut get = self
-            .agent
-            .get(format!(
-                "{}/v1/pull?after={after}&limit={limit}&wait={wait_secs}",
-                self.base
-            ))
-            .header("Authorization", format!("Bearer {}", self.token));
-        if let Some(n) = self.pending {
-            get = get.header(PENDING_HEADER, n.to_string());
-        }
-        Self::answer(get.call())
+        let get = self.agent.get(format!(
+            "{}/v1/pull?after={after}&limit={limit}&wait={wait_secs}",
+            self.base
+        ));
+        Self::answer(self.signed(get).call())
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, TransportError> {
-        Self::answer(
-            self.agent
-                .get(format!("{}/v1/snapshot", self.base))
-                .header("Authorization", format!("Bearer {}", self.token))
-                .call(),
-        )
+        let get = self.agent.get(format!("{}/v1/snapshot", self.base));
+        Self::answer(self.signed(get).call())
     }
 }
 
