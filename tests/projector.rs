@@ -1666,6 +1666,11 @@ fn a_count_is_checked_like_any_event() -> TestResult {
         "not found: item",
         "an unknown item",
     )?;
+    ensure_rejected(
+        &t.count(&mut s, "DOCK-01", "SKU-10005", 1, Some(head))?,
+        "does not fit the lot rules of SKU-10005",
+        "a lot-tracked item counted without its lot",
+    )?;
     // A picker may not count.
     t.seq += 1;
     let by_picker = WireEvent {

@@ -522,9 +522,13 @@ impl Store {
         if let Err(reason) = may_record(user, &e.user, &e.event) {
             return Ok(Err(reason));
         }
-        // What the event names, checked below: at most one item and two locations.
-        let (mut sku_named, mut locations): (Option<&str>, [Option<&str>; 2]) =
-            (None, [None, None]);
+        // What the event names, checked below: at most one item (with the lot, when the
+        // event holds stock) and two locations.
+        let (mut sku_named, mut lot_held, mut locations): (
+            Option<&str>,
+            Option<&str>,
+            [Option<&str>; 2],
+        ) = (None, None, [None, None]);
         match &e.event {
             Event::StockMoved {
                 sku,
@@ -537,14 +541,7 @@ impl Store {
                 if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
                     return Ok(Err(format!("quantity {qty} is out of range")));
                 }
-                if let Some(lot_tracked) = seen.lot_tracked(sku)
-                    && lot_tracked == lot.is_empty()
-                {
-                    return Ok(Err(format!(
-                        "lot {lot:?} does not fit the lot rules of {sku}"
-                    )));
-                }
-                sku_named = Some(sku);
+                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
                 locations = [Some(from), Some(to)];
             }
             Event::BinCounted {
@@ -563,13 +560,6 @@ impl Store {
                         "the count is based on event {basis}, and the server has {head}"
                     )));
                 }
-                if let Some(lot_tracked) = seen.lot_tracked(sku)
-                    && lot_tracked == lot.is_empty()
-                {
-                    return Ok(Err(format!(
-                        "lot {lot:?} does not fit the lot rules of {sku}"
-                    )));
-                }
                 if self
                     .location(location)?
                     .is_some_and(|l| l.kind != LocationKind::Physical)
@@ -578,7 +568,7 @@ impl Store {
                         "{location} is not a physical location: only stock on the floor is counted"
                     )));
                 }
-                sku_named = Some(sku);
+                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
                 locations = [Some(location), None];
             }
             Event::LotDefined { sku, .. } => sku_named = Some(sku),
@@ -587,10 +577,16 @@ impl Store {
             }
             _ => {}
         }
-        if let Some(sku) = sku_named
-            && seen.lot_tracked(sku).is_none()
-        {
-            return Ok(Err(format!("not found: item {sku}")));
+        if let Some(sku) = sku_named {
+            match (seen.lot_tracked(sku), lot_held) {
+                (None, _) => return Ok(Err(format!("not found: item {sku}"))),
+                (Some(tracked), Some(lot)) if tracked == lot.is_empty() => {
+                    return Ok(Err(format!(
+                        "lot {lot:?} does not fit the lot rules of {sku}"
+                    )));
+                }
+                _ => {}
+            }
         }
         for code in locations.into_iter().flatten() {
             match seen.site_of(code) {
