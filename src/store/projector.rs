@@ -68,6 +68,14 @@ pub(super) struct Fold {
     since: Option<Instant>,
 }
 
+/// The event of the journal row `ord`, whose payload is `text`.
+fn journaled(ord: i64, text: &str) -> Result<Event> {
+    serde_json::from_str(text).map_err(|e| StoreError::CorruptJournal {
+        ord,
+        reason: e.to_string(),
+    })
+}
+
 impl Fold {
     /// Keep what a count (journal row `ord`) decided.
     fn note_count(&mut self, ord: i64, count: &Event, decided: Option<Event>) {
@@ -91,8 +99,15 @@ impl Store {
     /// adjustment that makes the balance the counted quantity (none when it is already),
     /// between the location and its site's loss location; otherwise an exception for a
     /// supervisor to review, and no adjustment. The counter's own terminal's earlier
-    /// movements do not count against it: it had made them before it counted.
-    fn decide_count(&self, ord: i64, count: &Event) -> Result<Option<Event>> {
+    /// movements (before its `seq`) do not count against it: it had made them before it
+    /// counted.
+    fn decide_count(
+        &self,
+        ord: i64,
+        terminal: &str,
+        seq: i64,
+        count: &Event,
+    ) -> Result<Option<Event>> {
         let Event::BinCounted {
             location,
             sku,
@@ -103,11 +118,15 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (terminal, seq): (String, i64) = self.conn.query_row(
-            "SELECT terminal, seq FROM journal WHERE ord = ?1",
-            [ord],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let review = |reason: String| Event::ExceptionRaised {
+            id: Uuid::now_v7().to_string(),
+            location: location.clone(),
+            sku: sku.clone(),
+            lot: lot.clone(),
+            qty: *counted,
+            reason,
+            recount: true,
+        };
         let key = (location.clone(), sku.clone(), lot.clone());
         let mut moved_after = self
             .fold
@@ -117,21 +136,13 @@ impl Store {
             .map(|(_, at)| *at)
             .max();
         if moved_after.is_none() {
-            moved_after = self.moved_between(*basis, ord, location, sku, lot, &terminal, seq)?;
+            moved_after = self.moved_between(*basis, ord, location, sku, lot, terminal, seq)?;
         }
         if let Some(at) = moved_after {
-            return Ok(Some(Event::ExceptionRaised {
-                id: Uuid::now_v7().to_string(),
-                location: location.clone(),
-                sku: sku.clone(),
-                lot: lot.clone(),
-                qty: *counted,
-                reason: format!(
-                    "a count of {counted} at {location} saw the stock up to event {basis}, \
-                     but it moved at event {at}: review it and count again"
-                ),
-                recount: true,
-            }));
+            return Ok(Some(review(format!(
+                "a count of {counted} at {location} saw the stock up to event {basis}, \
+                 but it moved at event {at}: review it and count again"
+            ))));
         }
         let before = self.balance(location, sku, lot)?
             + self.fold.sums.get(location, sku, lot)
@@ -142,18 +153,10 @@ impl Store {
         }
         let site = self.location(location)?.map(|l| l.site).unwrap_or_default();
         let Some(loss) = self.default_location(&site, LocationRole::Loss)? else {
-            return Ok(Some(Event::ExceptionRaised {
-                id: Uuid::now_v7().to_string(),
-                location: location.clone(),
-                sku: sku.clone(),
-                lot: lot.clone(),
-                qty: *counted,
-                reason: format!(
-                    "a count of {counted} at {location} differs by {diff}, and site {site} \
-                     has no loss location to adjust against: add one, then count again"
-                ),
-                recount: true,
-            }));
+            return Ok(Some(review(format!(
+                "a count of {counted} at {location} differs by {diff}, and site {site} \
+                 has no loss location to adjust against: add one, then count again"
+            ))));
         };
         let (from, to) = if diff > 0 {
             (loss, location.clone())
@@ -195,12 +198,7 @@ impl Store {
         let mut rows = stmt.query(params![after, before, named, terminal, seq])?;
         while let Some(row) = rows.next()? {
             let ord: i64 = row.get(0)?;
-            let event: Event = serde_json::from_str(&row.get::<_, String>(1)?).map_err(|e| {
-                StoreError::CorruptJournal {
-                    ord,
-                    reason: e.to_string(),
-                }
-            })?;
+            let event = journaled(ord, row.get_ref(1)?.as_str().unwrap_or_default())?;
             if let Event::StockMoved {
                 sku: s,
                 lot: l,
@@ -296,7 +294,8 @@ impl Store {
             };
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT ord, kind, payload FROM journal WHERE ord > ?1 ORDER BY ord LIMIT ?2",
+            "SELECT ord, kind, payload, terminal, seq FROM journal
+             WHERE ord > ?1 ORDER BY ord LIMIT ?2",
         )?;
         let mut rows = stmt.query(params![
             self.fold.through,
@@ -308,15 +307,10 @@ impl Store {
             read += 1;
             let kind = row.get_ref(1)?.as_str().unwrap_or_default();
             if kind == "stock_moved" || kind == "bin_counted" {
-                let event: Event =
-                    serde_json::from_str(&row.get::<_, String>(2)?).map_err(|e| {
-                        StoreError::CorruptJournal {
-                            ord,
-                            reason: e.to_string(),
-                        }
-                    })?;
+                let event = journaled(ord, row.get_ref(2)?.as_str().unwrap_or_default())?;
                 if let Event::BinCounted { .. } = event {
-                    let decided = self.decide_count(ord, &event)?;
+                    let terminal = row.get_ref(3)?.as_str().unwrap_or_default();
+                    let decided = self.decide_count(ord, terminal, row.get(4)?, &event)?;
                     self.fold.note_count(ord, &event, decided);
                 } else {
                     self.fold.sums.add_event(&event);
