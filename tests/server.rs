@@ -901,14 +901,29 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
     assert!(err.contains("not a server's store"), "{err}");
 
     // `serve` serves the server's store.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = cli
+    let listen = free_address()?;
+    let child = cli
         .command(&["serve", "--listen", &listen])
         .stderr(std::process::Stdio::null())
         .spawn()?;
+    serves(child, &listen, |_| true)
+}
+
+/// An address on loopback with a port the OS has just handed out.
+fn free_address() -> TestResult<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+/// Whether the `floorhand serve` in `child` comes to answer `/v1/health` on `listen`
+/// with 200 and a body that `healthy` accepts, within 20 s; it is stopped either way.
+fn serves(
+    mut child: std::process::Child,
+    listen: &str,
+    healthy: impl Fn(&serde_json::Value) -> bool,
+) -> TestResult {
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -916,10 +931,11 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
             .build(),
     );
     let served = eventually(Duration::from_secs(20), || {
-        Ok(agent
-            .get(format!("http://{listen}/v1/health"))
-            .call()
-            .is_ok_and(|r| r.status().as_u16() == 200))
+        let Ok(mut r) = agent.get(format!("http://{listen}/v1/health")).call() else {
+            return Ok(false);
+        };
+        let body: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string()?)?;
+        Ok(r.status().as_u16() == 200 && healthy(&body))
     });
     child.kill()?;
     child.wait()?;
@@ -1082,10 +1098,7 @@ fn serve_takes_its_address_and_store_from_the_config() -> TestResult {
     let cli = Cli {
         dir: tempfile::tempdir()?,
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_address()?;
     let store = cli.dir.path().join("elsewhere").join("central.db");
     std::fs::create_dir_all(cli.dir.path().join("elsewhere"))?;
     let config = cli.dir.path().join("server.toml");
@@ -1110,25 +1123,10 @@ fn serve_takes_its_address_and_store_from_the_config() -> TestResult {
     let head = Store::open(&store, "server")?.journal_len()?;
     assert!(head > 0, "server init did not use server.store");
 
-    let mut child = with_config(&["serve"])
+    let child = with_config(&["serve"])
         .stderr(std::process::Stdio::null())
         .spawn()?;
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(2)))
-            .build(),
-    );
-    let served = eventually(Duration::from_secs(20), || {
-        let Ok(mut r) = agent.get(format!("http://{listen}/v1/health")).call() else {
-            return Ok(false);
-        };
-        let body: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string()?)?;
-        Ok(r.status().as_u16() == 200 && body["head"].as_i64() == Some(head))
-    });
-    child.kill()?;
-    child.wait()?;
-    served
+    serves(child, &listen, |body| body["head"].as_i64() == Some(head))
 }
 
 /// `text` as a TOML basic string.
