@@ -20,6 +20,7 @@ mod common;
 use chrono::{NaiveDate, Utc};
 use common::sync::{Key, Rng, base_seed, fast, journal_moves, replay_moves, seeded};
 use common::{TestResult, ensure};
+use floorhand::domain::receiving::DiscrepancyKind;
 use floorhand::domain::{Event, LocationKind, LocationRole, MoveReason};
 use floorhand::store::{Store, TerminalInfo};
 use floorhand::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
@@ -1477,20 +1478,26 @@ impl Term {
             Some(b) => b,
             None => server.head()?,
         };
+        let count = Event::BinCounted {
+            location: location.into(),
+            sku: sku.into(),
+            lot: String::new(),
+            counted,
+            basis,
+        };
+        self.send(server, "1006", count)
+    }
+
+    /// Push one `event` recorded by `user`, and return the server's answer.
+    fn send(&mut self, server: &mut Store, user: &str, event: Event) -> TestResult<PushResult> {
         self.seq += 1;
         let event = WireEvent {
             id: uuid::Uuid::now_v7().to_string(),
             terminal: self.who.terminal.clone(),
             seq: self.seq,
-            user: "1006".into(),
+            user: user.into(),
             at: Utc::now().to_rfc3339(),
-            event: Event::BinCounted {
-                location: location.into(),
-                sku: sku.into(),
-                lot: String::new(),
-                counted,
-                basis,
-            },
+            event,
         };
         let mut results = server.push(&self.who, &[event], Utc::now())?;
         results.pop().ok_or_else(|| "no answer".into())
@@ -1672,22 +1679,73 @@ fn a_count_is_checked_like_any_event() -> TestResult {
         "a lot-tracked item counted without its lot",
     )?;
     // A picker may not count.
-    t.seq += 1;
-    let by_picker = WireEvent {
-        id: uuid::Uuid::now_v7().to_string(),
-        terminal: "T1".into(),
-        seq: t.seq,
-        user: "1003".into(),
-        at: Utc::now().to_rfc3339(),
-        event: Event::BinCounted {
-            location: "DOCK-01".into(),
-            sku: "SKU-10001".into(),
-            lot: String::new(),
-            counted: 1,
-            basis: head,
-        },
+    let by_picker = Event::BinCounted {
+        location: "DOCK-01".into(),
+        sku: "SKU-10001".into(),
+        lot: String::new(),
+        counted: 1,
+        basis: head,
     };
-    let r = s.push(&t.who, &[by_picker], Utc::now())?;
-    ensure_rejected(&r[0], "may not record bin counted", "a picker's count")?;
+    let r = t.send(&mut s, "1003", by_picker)?;
+    ensure_rejected(&r, "may not record bin counted", "a picker's count")?;
+    Ok(())
+}
+
+/// Discrepancies and labels name an item (and a PO, a lot): the server checks them as it
+/// checks movements, and accepts them when they hold.
+#[test]
+fn discrepancies_and_labels_name_what_the_server_knows() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t = Term::new("T1");
+    let discrepancy = |po: &str, sku: &str| Event::DiscrepancyRaised {
+        id: uuid::Uuid::now_v7().to_string(),
+        discrepancy: DiscrepancyKind::Short,
+        receipt: Some("R-1".into()),
+        po: Some(po.into()),
+        line: Some(1),
+        sku: sku.into(),
+        lot: String::new(),
+        qty: 3,
+        note: String::new(),
+    };
+    let label = |sku: &str, lot: &str, qty: i64| Event::LabelPrinted {
+        lpn: "LPN-1".into(),
+        receipt: "R-1".into(),
+        sku: sku.into(),
+        lot: lot.into(),
+        qty,
+    };
+    let cases = [
+        (
+            discrepancy("PO-5001", "SKU-NOPE"),
+            "not found: item SKU-NOPE",
+        ),
+        (
+            discrepancy("PO-NOPE", "SKU-10040"),
+            "not found: purchase order PO-NOPE",
+        ),
+        (label("SKU-NOPE", "", 1), "not found: item SKU-NOPE"),
+        (label("SKU-10001", "", 0), "quantity 0 is out of range"),
+        (
+            label("SKU-10005", "", 1),
+            "does not fit the lot rules of SKU-10005",
+        ),
+        (
+            label("SKU-10001", "L1", 1),
+            "does not fit the lot rules of SKU-10001",
+        ),
+    ];
+    for (event, because) in cases {
+        let r = t.send(&mut s, "1001", event.clone())?;
+        ensure_rejected(&r, because, &format!("{event:?}"))?;
+    }
+    for event in [
+        discrepancy("PO-5001", "SKU-10040"),
+        label("SKU-10005", "L1", 4),
+    ] {
+        let r = t.send(&mut s, "1001", event.clone())?;
+        ensure_accepted(&r, &format!("{event:?}"))?;
+    }
     Ok(())
 }

@@ -575,6 +575,17 @@ impl Store {
             Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
                 return Ok(Err(format!("not found: purchase order {po}")));
             }
+            Event::DiscrepancyRaised { po: Some(po), .. } if self.purchase_order(po)?.is_none() => {
+                return Ok(Err(format!("not found: purchase order {po}")));
+            }
+            // A discrepancy may be about a whole PO line, so its lot is not checked.
+            Event::DiscrepancyRaised { sku, .. } => sku_named = Some(sku),
+            Event::LabelPrinted { sku, lot, qty, .. } => {
+                if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
+                    return Ok(Err(format!("quantity {qty} is out of range")));
+                }
+                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
+            }
             _ => {}
         }
         if let Some(sku) = sku_named {
