@@ -108,7 +108,13 @@ enum Command {
     },
     /// Run one sync round without the floor screens; exit 0 synced, 2 offline,
     /// 3 the server rejected events in this round, 4 sync needs attention
-    Sync,
+    Sync {
+        /// Load the site's snapshot again in place of what this terminal built from its
+        /// pulls (after `floorhand check` found a fault, or a long time away), keeping
+        /// every pending event
+        #[arg(long)]
+        resync: bool,
+    },
     /// List this terminal's events that the server rejected, with the reasons
     Rejected {
         #[arg(long)]
@@ -251,9 +257,9 @@ pub fn main() -> Result<ExitCode> {
             let mut store = open(&store_path("floorhand.db"), &config)?;
             crate::sync_cmd::enroll(&mut store, &server, &code)
         }
-        Some(Command::Sync) => {
+        Some(Command::Sync { resync }) => {
             let mut store = open(&store_path("floorhand.db"), &config)?;
-            crate::sync_cmd::sync(&mut store)
+            crate::sync_cmd::sync(&mut store, resync)
         }
         Some(Command::Rejected { json }) => {
             let store = open(&store_path("floorhand.db"), &config)?;

@@ -28,27 +28,35 @@ pub fn enroll(store: &mut Store, server: &str, code: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One round; the exit code says whether it synced, was offline, or had events rejected.
-pub fn sync(store: &mut Store) -> Result<ExitCode> {
+/// One round (with `resync`, one that loads the site's snapshot again first); the exit
+/// code says whether it synced, was offline, or had events rejected.
+pub fn sync(store: &mut Store, resync: bool) -> Result<ExitCode> {
     let Some(e) = store.enrolment()? else {
         return Err(eyre!(
             "this terminal is not enrolled: run floorhand enroll --server URL --code CODE"
         ));
     };
     let mut http = Http::new(&e.server, &e.token);
-    match client::round(store, &mut http) {
+    let round = if resync {
+        client::resync(store, &mut http)
+    } else {
+        client::round(store, &mut http)
+    };
+    match round {
         Ok(r) => {
             let rejected = store.rejected_count()?;
+            let loaded = match (r.bootstrapped, r.resynced) {
+                (true, _) => ", bootstrapped from a snapshot".to_string(),
+                (false, Some(kept)) => {
+                    format!(", resynced from a snapshot ({kept} pending events kept)")
+                }
+                (false, None) => String::new(),
+            };
             println!(
-                "synced: {} pushed ({} rejected), {} pulled{}; {} pending, {} rejected in all",
+                "synced: {} pushed ({} rejected), {} pulled{loaded}; {} pending, {} rejected in all",
                 r.pushed,
                 r.rejected,
                 r.pulled,
-                if r.bootstrapped {
-                    ", bootstrapped from a snapshot"
-                } else {
-                    ""
-                },
                 store.pending_count()?,
                 rejected
             );

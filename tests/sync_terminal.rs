@@ -158,6 +158,30 @@ fn floorhand_sync_says_by_its_exit_code_what_happened() -> TestResult {
         exit == 0 && out.contains("1 pushed (0 rejected)") && out.contains("0 pending"),
         "back online: exit {exit}, {out}{err}"
     );
+
+    // A balance goes wrong behind the journal's back; `check` finds it, and a resync
+    // loads the site again (pushing first what was recorded meanwhile).
+    rusqlite::Connection::open(&db)?.execute(
+        "UPDATE stock SET qty = qty + 5
+         WHERE location_id = (SELECT id FROM locations WHERE code = 'DOCK-02')",
+        [],
+    )?;
+    let (exit, out, _) = terminal(dir, &db, &["check"])?;
+    ensure!(
+        exit == 1 && out.contains("FAILED"),
+        "check: exit {exit}, {out}"
+    );
+    record_a_receipt(&db)?;
+    let (exit, out, err) = terminal(dir, &db, &["sync", "--resync"])?;
+    ensure!(
+        exit == 0
+            && out.contains("1 pushed (0 rejected)")
+            && out.contains("resynced from a snapshot")
+            && out.contains("0 pending"),
+        "resync: exit {exit}, {out}{err}"
+    );
+    let (exit, out, _) = terminal(dir, &db, &["check"])?;
+    ensure!(exit == 0, "check after the resync: exit {exit}, {out}");
     Ok(())
 }
 

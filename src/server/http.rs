@@ -318,8 +318,7 @@ async fn snapshot(
     State(state): State<AppState>,
     Authed(who): Authed,
 ) -> Result<axum::Json<Snapshot>, ApiError> {
-    let site = who.site;
-    Ok(axum::Json(state.call(move |b| b.snapshot(&site)).await?))
+    Ok(axum::Json(state.call(move |b| b.snapshot(&who)).await?))
 }
 
 #[derive(Debug, Deserialize)]

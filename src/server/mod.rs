@@ -153,7 +153,8 @@ pub trait Backend: Send + 'static {
     ) -> Result<StoredPage, BackendError>;
     /// The highest global sequence number.
     fn head(&mut self) -> Result<i64, BackendError>;
-    fn snapshot(&mut self, site: &str) -> Result<Snapshot, BackendError>;
+    /// The snapshot of `who`'s site, with how far the server has `who`'s own events.
+    fn snapshot(&mut self, who: &TerminalInfo) -> Result<Snapshot, BackendError>;
     fn availability(
         &mut self,
         site: Option<&str>,

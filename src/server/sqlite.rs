@@ -65,8 +65,8 @@ impl Backend for Store {
         Ok(Store::head(self)?)
     }
 
-    fn snapshot(&mut self, site: &str) -> Result<Snapshot, BackendError> {
-        Ok(Store::snapshot(self, site)?)
+    fn snapshot(&mut self, who: &TerminalInfo) -> Result<Snapshot, BackendError> {
+        Ok(Store::snapshot_for(self, who)?)
     }
 
     fn availability(

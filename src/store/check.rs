@@ -2,6 +2,7 @@
 
 use super::{Result, Store};
 use crate::domain::Event;
+use rusqlite::params;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -111,14 +112,23 @@ impl Store {
         let mut out = Vec::new();
         // The server's balances are the journal up to the projector's mark.
         let through = self.projected_through()?.unwrap_or(i64::MAX);
-        // Events the server rejected were taken back from the stock on this terminal.
+        // Events the server rejected were taken back from the stock on this terminal. The
+        // baseline holds the journal up to its row, except the own events after the seq
+        // the snapshot included (those were pending, and applied on top).
+        let baseline =
+            |key| -> Result<i64> { Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
+        let (baseline_ord, baseline_sent) = (
+            baseline(super::sync::BASELINE_ORD)?,
+            baseline(super::sync::BASELINE_SENT)?,
+        );
         let mut stmt = self.conn.prepare(
             "SELECT ord, kind, payload FROM journal j
              WHERE ord <= ?1
+               AND (ord > ?2 OR (terminal = ?3 AND seq > ?4))
                AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id AND r.reason IS NOT NULL)
              ORDER BY ord",
         )?;
-        let mut rows = stmt.query([through])?;
+        let mut rows = stmt.query(params![through, baseline_ord, self.terminal, baseline_sent])?;
         while let Some(r) = rows.next()? {
             let ord: i64 = r.get(0)?;
             let kind: String = r.get(1)?;

@@ -750,6 +750,16 @@ impl Store {
     /// transaction so the balances are exactly those of `gseq`: the projector catches up
     /// first, and if another connection appended meanwhile, it catches up again.
     pub fn snapshot(&mut self, site: &str) -> Result<Snapshot> {
+        self.snapshot_as(site, None)
+    }
+
+    /// The snapshot of `who`'s site, saying how far the server has that terminal's own
+    /// events ([`Snapshot::sent`]), read in the same transaction as the rest.
+    pub fn snapshot_for(&mut self, who: &TerminalInfo) -> Result<Snapshot> {
+        self.snapshot_as(&who.site, Some(&who.terminal))
+    }
+
+    fn snapshot_as(&mut self, site: &str, terminal: Option<&str>) -> Result<Snapshot> {
         for _ in 0..5 {
             self.catch_up()?;
             self.conn.execute_batch("BEGIN")?;
@@ -759,7 +769,12 @@ impl Store {
                 Err(e) => Err(e),
             };
             let out = match current {
-                Ok(true) => Some(self.snapshot_in(site)),
+                Ok(true) => Some(self.snapshot_in(site).and_then(|mut snap| {
+                    if let Some(t) = terminal {
+                        snap.sent = self.expected_seq(t)? - 1;
+                    }
+                    Ok(snap)
+                })),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
             };
@@ -923,6 +938,7 @@ impl Store {
             reference,
             balances,
             progress,
+            sent: 0,
         })
     }
 

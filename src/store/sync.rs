@@ -17,6 +17,10 @@ const SITE: &str = "sync.site";
 const CURSOR: &str = "sync.cursor";
 const LAST_SYNC: &str = "sync.last";
 const BOOTSTRAPPED: &str = "sync.bootstrapped";
+/// The last journal row when the baseline was loaded, and the own events the snapshot
+/// included (up to that seq): `check` replays what came after them on top of it.
+pub(super) const BASELINE_ORD: &str = "sync.baseline_ord";
+pub(super) const BASELINE_SENT: &str = "sync.baseline_sent";
 /// Every own event up to this seq has the server's answer: the outbox starts after it.
 const ANSWERED: &str = "sync.answered";
 
@@ -512,113 +516,196 @@ impl Store {
             if synced > 0 || s.meta(BOOTSTRAPPED)?.is_some() {
                 return Err(StoreError::Rejected("this store has synced already".into()));
             }
-            let pending = s.pending(usize::MAX)?;
-            // The projections the snapshot provides are rebuilt from it.
-            s.conn.execute_batch(
-                "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
-                 DELETE FROM exceptions; DELETE FROM stock; DELETE FROM baseline;",
-            )?;
-            let server = super::apply::Meta {
-                user: SERVER_TERMINAL,
-                terminal: SERVER_TERMINAL,
-                at: "",
-                balances: s.balances,
-            };
-            for e in &snapshot.reference {
-                super::apply::apply(&s.conn, e, &server)?;
-            }
-            let p = &snapshot.progress;
-            for (po, line, received, damaged) in &p.po_lines {
-                s.conn
-                    .prepare_cached("UPDATE po_lines SET received = ?3, damaged = ?4 WHERE po = ?1 AND line = ?2")?
-                    .execute(params![po, line, received, damaged])?;
-            }
-            for po in &p.closed_pos {
-                s.conn
-                    .prepare_cached("UPDATE purchase_orders SET status = 'closed' WHERE po = ?1")?
-                    .execute([po])?;
-            }
-            for r in &p.receipts {
-                s.conn
-                    .prepare_cached(
-                        "INSERT INTO receipts (receipt, po, delivery_note, terminal, started_by,
-                             started_at, checked_by, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )?
-                    .execute(params![
-                        r.receipt,
-                        r.po,
-                        r.delivery_note,
-                        r.terminal,
-                        r.started_by,
-                        r.started_at,
-                        r.checked_by,
-                        r.status
-                    ])?;
-            }
-            for (receipt, line, sku, good, damaged) in &p.receipt_lines {
-                s.conn
-                    .prepare_cached(
-                        "INSERT INTO receipt_lines (receipt, line, sku, good, damaged) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![receipt, line, sku, good, damaged])?;
-            }
-            for d in &p.discrepancies {
-                s.conn
-                    .prepare_cached(
-                        "INSERT INTO discrepancies (id, kind, state, receipt, po, line, sku, lot, qty,
-                             note, raised_by, raised_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    )?
-                    .execute(params![
-                        d.id, d.kind, d.state, d.receipt, d.po, d.line, d.sku, d.lot, d.qty, d.note,
-                        d.raised_by, d.raised_at
-                    ])?;
-            }
-            for x in &p.exceptions {
-                s.conn
-                    .prepare_cached(
-                        "INSERT INTO exceptions (id, location, sku, lot, qty, reason, recount, state, raised_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )?
-                    .execute(params![
-                        x.id, x.location, x.sku, x.lot, x.qty, x.reason, x.recount, x.state, x.raised_at
-                    ])?;
-            }
-            s.load_balances(&snapshot.balances)?;
-            // Own events are not in the snapshot: apply again those whose projections
-            // were rebuilt above. (Logins and reference data kept theirs.)
-            for e in &pending {
-                let rebuilt = matches!(
-                    e.event,
-                    Event::StockMoved { .. }
-                        | Event::LotDefined { .. }
-                        | Event::ReceiptStarted { .. }
-                        | Event::ReceiptChecked { .. }
-                        | Event::ReceiptClosed { .. }
-                        | Event::DiscrepancyRaised { .. }
-                );
-                if rebuilt {
-                    let meta = super::apply::Meta {
-                        user: &e.user,
-                        terminal: &e.terminal,
-                        at: &e.at,
-                        balances: s.balances,
-                    };
-                    super::apply::apply(&s.conn, &e.event, &meta)?;
-                }
-            }
-            for (k, v) in [
-                (CURSOR, snapshot.gseq.to_string()),
-                (BOOTSTRAPPED, snapshot.gseq.to_string()),
-            ] {
-                s.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    params![k, v],
-                )?;
-            }
-            Ok(())
+            s.load_snapshot(snapshot).map(|_| ())
         })
+    }
+
+    /// Load a site snapshot into a terminal that has synced before, in place of what it
+    /// built from its pulls: for a terminal whose projections went wrong, or that was
+    /// away so long that loading the site is quicker than pulling it. Like a bootstrap it
+    /// keeps every pending event and applies it again on top; own events the server
+    /// already has are in the snapshot. Returns how many pending events were kept.
+    ///
+    /// Refused, changing nothing, when the snapshot cannot stand in for this store:
+    /// - the server is behind what this terminal pulled, or lacks events it accepted
+    ///   from it (its store was restored from an older copy: a resync would drop what
+    ///   the server lost);
+    /// - events sent to the server have no recorded answer yet (another connection is
+    ///   syncing; the snapshot may or may not include them).
+    pub fn resync(&mut self, snapshot: &Snapshot) -> Result<usize> {
+        self.transact(|s| {
+            let cursor = s.cursor()?;
+            if cursor > snapshot.gseq {
+                return Err(StoreError::Rejected(format!(
+                    "the server's journal ends at event {}, before event {cursor} that this \
+                     terminal has pulled: it was restored from an older copy, and a resync \
+                     would drop what it lost. Call IT",
+                    snapshot.gseq
+                )));
+            }
+            let own = |sql: &str| -> Result<i64> {
+                Ok(s.conn
+                    .prepare_cached(sql)?
+                    .query_row(params![s.terminal, snapshot.sent], |r| r.get(0))?)
+            };
+            let lost = own(
+                "SELECT COUNT(*) FROM journal j JOIN sync_results r ON r.id = j.id
+                 WHERE j.terminal = ?1 AND j.seq > ?2",
+            )?;
+            if lost > 0 {
+                return Err(StoreError::Rejected(format!(
+                    "the server has this terminal's events up to seq {} only, and had \
+                     answered {lost} after it: it was restored from an older copy. Call IT",
+                    snapshot.sent
+                )));
+            }
+            let unanswered = own(
+                "SELECT COUNT(*) FROM journal j WHERE j.terminal = ?1 AND j.seq <= ?2
+                 AND NOT EXISTS (SELECT 1 FROM sync_results r WHERE r.id = j.id)",
+            )?;
+            if unanswered > 0 {
+                return Err(StoreError::Rejected(format!(
+                    "{unanswered} events sent to the server have no recorded answer yet: \
+                     sync, then resync"
+                )));
+            }
+            s.load_snapshot(snapshot)
+        })
+    }
+
+    /// Replace what the snapshot provides, inside the caller's transaction, and apply
+    /// the pending events again; the caller has made sure the snapshot includes every
+    /// own event that is not pending. Returns how many pending events were applied.
+    fn load_snapshot(&mut self, snapshot: &Snapshot) -> Result<usize> {
+        let s = self;
+        let pending = s.pending(usize::MAX)?;
+        // The projections the snapshot provides are rebuilt from it.
+        s.conn.execute_batch(
+            "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
+             DELETE FROM exceptions; DELETE FROM stock; DELETE FROM baseline;
+             UPDATE purchase_orders SET status = 'open';",
+        )?;
+        let server = super::apply::Meta {
+            user: SERVER_TERMINAL,
+            terminal: SERVER_TERMINAL,
+            at: "",
+            balances: s.balances,
+        };
+        for e in &snapshot.reference {
+            super::apply::apply(&s.conn, e, &server)?;
+        }
+        let p = &snapshot.progress;
+        for (po, line, received, damaged) in &p.po_lines {
+            s.conn
+                .prepare_cached(
+                    "UPDATE po_lines SET received = ?3, damaged = ?4 WHERE po = ?1 AND line = ?2",
+                )?
+                .execute(params![po, line, received, damaged])?;
+        }
+        for po in &p.closed_pos {
+            s.conn
+                .prepare_cached("UPDATE purchase_orders SET status = 'closed' WHERE po = ?1")?
+                .execute([po])?;
+        }
+        for r in &p.receipts {
+            s.conn
+                .prepare_cached(
+                    "INSERT INTO receipts (receipt, po, delivery_note, terminal, started_by,
+                         started_at, checked_by, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![
+                    r.receipt,
+                    r.po,
+                    r.delivery_note,
+                    r.terminal,
+                    r.started_by,
+                    r.started_at,
+                    r.checked_by,
+                    r.status
+                ])?;
+        }
+        for (receipt, line, sku, good, damaged) in &p.receipt_lines {
+            s.conn
+                .prepare_cached(
+                    "INSERT INTO receipt_lines (receipt, line, sku, good, damaged) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![receipt, line, sku, good, damaged])?;
+        }
+        for d in &p.discrepancies {
+            s.conn
+                .prepare_cached(
+                    "INSERT INTO discrepancies (id, kind, state, receipt, po, line, sku, lot, qty,
+                         note, raised_by, raised_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?
+                .execute(params![
+                    d.id,
+                    d.kind,
+                    d.state,
+                    d.receipt,
+                    d.po,
+                    d.line,
+                    d.sku,
+                    d.lot,
+                    d.qty,
+                    d.note,
+                    d.raised_by,
+                    d.raised_at
+                ])?;
+        }
+        for x in &p.exceptions {
+            s.conn
+                .prepare_cached(
+                    "INSERT INTO exceptions (id, location, sku, lot, qty, reason, recount, state, raised_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    x.id, x.location, x.sku, x.lot, x.qty, x.reason, x.recount, x.state, x.raised_at
+                ])?;
+        }
+        s.load_balances(&snapshot.balances)?;
+        // Own events are not in the snapshot: apply again those whose projections
+        // were rebuilt above. (Logins and reference data kept theirs.)
+        for e in &pending {
+            let rebuilt = matches!(
+                e.event,
+                Event::StockMoved { .. }
+                    | Event::LotDefined { .. }
+                    | Event::ReceiptStarted { .. }
+                    | Event::ReceiptChecked { .. }
+                    | Event::ReceiptClosed { .. }
+                    | Event::DiscrepancyRaised { .. }
+            );
+            if rebuilt {
+                let meta = super::apply::Meta {
+                    user: &e.user,
+                    terminal: &e.terminal,
+                    at: &e.at,
+                    balances: s.balances,
+                };
+                super::apply::apply(&s.conn, &e.event, &meta)?;
+            }
+        }
+        // What `check` replays on top of the baseline: the journal after this point,
+        // and the own events after `sent` (the pending ones applied again above).
+        let last_ord: i64 =
+            s.conn
+                .query_row("SELECT COALESCE(MAX(ord), 0) FROM journal", [], |r| {
+                    r.get(0)
+                })?;
+        for (k, v) in [
+            (CURSOR, snapshot.gseq.to_string()),
+            (BOOTSTRAPPED, snapshot.gseq.to_string()),
+            (BASELINE_ORD, last_ord.to_string()),
+            (BASELINE_SENT, snapshot.sent.to_string()),
+        ] {
+            s.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![k, v],
+            )?;
+        }
+        Ok(pending.len())
     }
 }
 

@@ -68,6 +68,10 @@ pub enum SyncError {
     ServerBehind { expected: i64 },
     #[error("this terminal is not enrolled")]
     NotEnrolled,
+    #[error(
+        "the server's journal ends at event {head}, before event {cursor} that this terminal has pulled: it was restored from an older copy. Call IT"
+    )]
+    ServerRestored { head: i64, cursor: i64 },
 }
 
 /// What one round did.
@@ -77,6 +81,8 @@ pub struct Round {
     pub rejected: usize,
     pub pulled: usize,
     pub bootstrapped: bool,
+    /// Loaded the snapshot again ([`resync`]), keeping this many pending events.
+    pub resynced: Option<usize>,
 }
 
 /// One sync round: bootstrap if new, push every pending event in batches of at most 500,
@@ -86,6 +92,35 @@ pub struct Round {
 pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
     let mut done = Round::default();
     store.use_sync_memory()?;
+    push_outbox(store, transport, &mut done)?;
+    pull_and_finish(store, transport, &mut done)?;
+    Ok(done)
+}
+
+/// A round that first loads the site's snapshot again in place of what this terminal
+/// built from its pulls (see [`Store::resync`]), keeping every pending event. The outbox
+/// is pushed before the snapshot is asked for, so that every event sent has its answer
+/// recorded and the snapshot says which of them it includes.
+pub fn resync(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, SyncError> {
+    let mut done = Round::default();
+    store.use_sync_memory()?;
+    push_outbox(store, transport, &mut done)?;
+    if !done.bootstrapped {
+        let snapshot = transport.snapshot()?;
+        done.resynced = Some(store.resync(&snapshot)?);
+        // Events recorded meanwhile.
+        push_outbox(store, transport, &mut done)?;
+    }
+    pull_and_finish(store, transport, &mut done)?;
+    Ok(done)
+}
+
+/// Bootstrap if new, then push every pending event in batches.
+fn push_outbox(
+    store: &mut Store,
+    transport: &mut dyn Transport,
+    done: &mut Round,
+) -> Result<(), SyncError> {
     // The next batch itself, not a count of the whole outbox: counting a long backlog
     // before every batch would cost more than sending it.
     let mut batch = store.pending(MAX_BATCH)?;
@@ -118,7 +153,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
             Step::Push(_) if pair.is_some() => {
                 if let Some(pair) = pair.take() {
                     let batch = std::mem::take(&mut batch);
-                    push_pipelined(store, pair, batch, &mut done, &mut waiting)?;
+                    push_pipelined(store, pair, batch, done, &mut waiting)?;
                 }
                 batch = store.pending(MAX_BATCH)?;
             }
@@ -144,7 +179,7 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
                 let next = joined(local, "reading the outbox")?;
                 let response = response.map_err(|e| refused(&request, e))?;
                 plan::check_results(&request.events, &response.results)?;
-                count(&mut done, &response.results);
+                count(done, &response.results);
                 answered = Some(response.results);
                 batch = next;
             }
@@ -154,10 +189,19 @@ pub fn round(store: &mut Store, transport: &mut dyn Transport) -> Result<Round, 
     if let Some(results) = answered.take() {
         store.record_push_results(&results)?;
     }
+    Ok(())
+}
+
+/// Pull until caught up, and note the time of this successful round.
+fn pull_and_finish(
+    store: &mut Store,
+    transport: &mut dyn Transport,
+    done: &mut Round,
+) -> Result<(), SyncError> {
     transport.report_pending(store.pending_count()?);
     done.pulled += pull_to_head(store, transport)?;
     store.set_last_sync(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true))?;
-    Ok(done)
+    Ok(())
 }
 
 /// Two handles for pushes from other threads, when the transport offers them.
@@ -264,6 +308,12 @@ fn count(done: &mut Round, results: &[PushResult]) {
 fn pull_to_head(store: &mut Store, transport: &mut dyn Transport) -> Result<usize, SyncError> {
     let mut cursor = store.cursor()?;
     let first = transport.pull(cursor, PULL_PAGE, 0)?;
+    if first.head < cursor {
+        return Err(SyncError::ServerRestored {
+            head: first.head,
+            cursor,
+        });
+    }
     let Some(last) = first.events.last().map(|e| e.gseq) else {
         return Ok(0);
     };

@@ -229,6 +229,11 @@ pub struct Snapshot {
     pub balances: Vec<SnapshotBalance>,
     #[serde(default)]
     pub progress: Progress,
+    /// The highest sequence number of the asking terminal the server holds (accepted or
+    /// rejected) as of `gseq`: a resync knows from it which of its own events the
+    /// snapshot includes. 0 when the snapshot is not for a terminal.
+    #[serde(default)]
+    pub sent: i64,
 }
 
 /// How far the site's documents have come: what the reference events cannot say.
