@@ -478,6 +478,7 @@ fn durable_writes(db: &Path, dir: &Path, wh: &Warehouse) -> Res<(Summary, Summar
                 to: to.clone(),
                 qty: 1,
                 reason: MoveReason::Transfer,
+                order: None,
             };
             let t = Instant::now();
             store.move_stock(BADGE, &m)?;

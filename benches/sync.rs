@@ -799,6 +799,7 @@ fn receipt_and_putaway(site: &Site, rng: &mut Rng) -> Res<(Event, Event)> {
             qty,
             reason: MoveReason::Receipt,
             receipt: None,
+            order: None,
         },
         Event::StockMoved {
             sku,
@@ -808,6 +809,7 @@ fn receipt_and_putaway(site: &Site, rng: &mut Rng) -> Res<(Event, Event)> {
             qty,
             reason: MoveReason::Putaway,
             receipt: None,
+            order: None,
         },
     ))
 }

@@ -588,6 +588,7 @@ pub fn opening_stock(reader: impl Read, from: &str) -> Result<Vec<Move>, ImportE
             to: r.code("location")?,
             qty: r.int("qty", 1, crate::domain::MAX_MOVE_QTY)?,
             reason: crate::domain::MoveReason::Opening,
+            order: None,
         })
     })
 }

@@ -94,6 +94,7 @@ fn next_move(store: &Store, n: u64) -> Result<Move, Box<dyn Error>> {
         to: to.into(),
         qty: 1,
         reason,
+        order: None,
     })
 }
 

@@ -20,9 +20,10 @@ mod common;
 use chrono::{NaiveDate, Utc};
 use common::sync::{Key, Rng, base_seed, fast, journal_moves, replay_moves, seeded};
 use common::{TestResult, ensure};
+use floorhand::domain::orders::OrderRef;
 use floorhand::domain::receiving::DiscrepancyKind;
 use floorhand::domain::{Event, LocationKind, LocationRole, MoveReason};
-use floorhand::store::{Store, TerminalInfo};
+use floorhand::store::{Move, Store, StoreError, TerminalInfo};
 use floorhand::sync::wire::{Ordered, PushResult, Snapshot, WireEvent};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -133,6 +134,7 @@ impl Mv {
                 qty: self.qty,
                 reason,
                 receipt: None,
+                order: None,
             },
             user,
         )
@@ -1747,5 +1749,148 @@ fn discrepancies_and_labels_name_what_the_server_knows() -> TestResult {
         let r = t.send(&mut s, "1001", event.clone())?;
         ensure_accepted(&r, &format!("{event:?}"))?;
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Order progress
+
+/// A movement on a terminal for a customer order line.
+fn for_order(from: &str, to: &str, qty: i64, reason: MoveReason, line: i64) -> Move {
+    Move {
+        sku: "SKU-10001".into(),
+        lot: String::new(),
+        expiry: None,
+        from: from.into(),
+        to: to.into(),
+        qty,
+        reason,
+        order: Some(OrderRef {
+            order: "SO-7001".into(),
+            line,
+        }),
+    }
+}
+
+fn progress_of(s: &Store, line: i64) -> TestResult<(i64, i64)> {
+    let at = OrderRef {
+        order: "SO-7001".into(),
+        line,
+    };
+    let l = s.order_line(&at)?.ok_or("no order line")?;
+    Ok((l.picked, l.shipped))
+}
+
+fn reserved(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<i64> {
+    Ok(s.availability(Some("WH1"), today)?
+        .into_iter()
+        .find(|a| a.sku == sku)
+        .map_or(0, |a| a.reserved))
+}
+
+/// A pick out of the pick face and a shipment for an order line move its progress on the
+/// terminal and, once pushed, on the server, where the line reserves that much less; a
+/// rejected shipment is taken back on the terminal; a terminal bootstrapped later knows
+/// the progress. The terminal refuses a movement the line cannot take, writing nothing.
+#[test]
+fn order_progress_follows_picks_and_shipments() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).ok_or("bad date")?;
+    let orders = floorhand::import::orders(floorhand::demo::ORDERS_CSV.as_bytes())?;
+    s.define_orders("system", &orders)?;
+    let reserved_before = reserved(&mut s, today, "SKU-10001")?;
+    let mut t1 = bootstrapped_terminal(&mut s, dir.path(), "T1")?;
+    ensure!(progress_of(&t1, 1)? == (0, 0), "{:?}", progress_of(&t1, 1)?);
+    // SO-7001 line 1 is 23 of SKU-10001.
+    t1.move_stock(
+        "1003",
+        &for_order("PF-A-01", "PACK-01", 5, MoveReason::Pick, 1),
+    )?;
+    t1.move_stock(
+        "1004",
+        &for_order("PACK-01", "CUSTOMER", 3, MoveReason::Ship, 1),
+    )?;
+    ensure!(progress_of(&t1, 1)? == (5, 3), "{:?}", progress_of(&t1, 1)?);
+    let refused = |t: &mut Store, m: Move, because: &str| -> TestResult {
+        let before = (t.pending_count()?, progress_of(t, 1)?);
+        match t.move_stock("1003", &m) {
+            Err(StoreError::Rejected(why)) if why.contains(because) => {}
+            other => return Err(format!("expected {because:?}, got {other:?}").into()),
+        }
+        ensure!(
+            (t.pending_count()?, progress_of(t, 1)?) == before,
+            "a refused movement wrote something"
+        );
+        Ok(())
+    };
+    refused(
+        &mut t1,
+        for_order("PF-A-01", "PACK-01", 19, MoveReason::Pick, 1),
+        "has 18 left to pick, not 19",
+    )?;
+    refused(
+        &mut t1,
+        for_order("PF-A-01", "PACK-01", 1, MoveReason::Pick, 2),
+        "is for SKU-10075, not SKU-10001",
+    )?;
+    refused(
+        &mut t1,
+        for_order("PF-A-01", "PACK-01", 1, MoveReason::Pick, 99),
+        "not found: order SO-7001 line 99",
+    )?;
+    refused(
+        &mut t1,
+        for_order("PF-A-01", "A-02-04-2", 1, MoveReason::Transfer, 1),
+        "neither picks nor ships",
+    )?;
+    // The picker ships 2 more: the terminal records it, the server rejects it (a picker
+    // may not ship).
+    t1.move_stock(
+        "1003",
+        &for_order("PACK-01", "CUSTOMER", 2, MoveReason::Ship, 1),
+    )?;
+    ensure!(progress_of(&t1, 1)? == (5, 5), "{:?}", progress_of(&t1, 1)?);
+    let who = TerminalInfo {
+        terminal: "T1".into(),
+        site: "WH1".into(),
+        pending: None,
+    };
+    let results = s.push(&who, &t1.pending(usize::MAX)?, Utc::now())?;
+    ensure!(
+        matches!(results.last(), Some(PushResult::Rejected { .. })),
+        "{results:?}"
+    );
+    t1.record_push_results(&results)?;
+    ensure!(
+        progress_of(&t1, 1)? == (5, 3),
+        "after the rejection: {:?}",
+        progress_of(&t1, 1)?
+    );
+    ensure!(
+        progress_of(&s, 1)? == (5, 3),
+        "the server: {:?}",
+        progress_of(&s, 1)?
+    );
+    let reserved_after = reserved(&mut s, today, "SKU-10001")?;
+    ensure!(
+        reserved_after == reserved_before - 5,
+        "reserved SKU-10001 went from {reserved_before} to {reserved_after} after 5 were picked"
+    );
+    let t2 = bootstrapped_terminal(&mut s, dir.path(), "T2")?;
+    ensure!(
+        progress_of(&t2, 1)? == (5, 3),
+        "T2: {:?}",
+        progress_of(&t2, 1)?
+    );
+    // The order imported again keeps the progress of its lines.
+    s.define_orders("system", &orders)?;
+    ensure!(
+        progress_of(&s, 1)? == (5, 3),
+        "re-imported: {:?}",
+        progress_of(&s, 1)?
+    );
+    ensure_checked(&s, "after the order movements")?;
+    ensure!(t1.check()?.ok, "T1: {:?}", t1.check()?);
     Ok(())
 }

@@ -128,6 +128,7 @@ fn rejected_sync_events_for_a_supervisor() -> TestResult {
         qty,
         reason: MoveReason::Receipt,
         receipt: None,
+        order: None,
     };
     let at = common::app::on_test_day(13, 5);
     let mut results = Vec::new();

@@ -189,6 +189,7 @@ fn received(sku: &str, to: &str, qty: i64) -> Event {
         qty,
         reason: MoveReason::Receipt,
         receipt: None,
+        order: None,
     }
 }
 

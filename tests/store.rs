@@ -113,6 +113,7 @@ fn balances_keyed_by_codes_move_to_integer_keys() -> TestResult {
             qty: 5,
             reason: MoveReason::Transfer,
             receipt: None,
+            order: None,
         })?;
         c.execute_batch(
             "INSERT INTO items (rowid, sku, description, base_unit, lot_tracked,
@@ -258,6 +259,7 @@ fn ids_read_in_a_rolled_back_transaction_are_forgotten() -> TestResult {
         qty,
         reason: MoveReason::Transfer,
         receipt: None,
+        order: None,
     };
     // X is defined and moved, but the page also names a bin that does not exist.
     let refused = s.apply_pulled(&[

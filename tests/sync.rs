@@ -1118,6 +1118,7 @@ fn stock_moved(sku: &str, from: &str, to: &str, qty: i64, reason: MoveReason) ->
         qty,
         reason,
         receipt: None,
+        order: None,
     }
 }
 

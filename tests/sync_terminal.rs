@@ -31,6 +31,7 @@ fn record_a_rejected_receipt(db: &Path) -> TestResult {
             qty: 5,
             reason: MoveReason::Receipt,
             receipt: None,
+            order: None,
         }],
     )?;
     Ok(())

@@ -400,6 +400,7 @@ pub fn build_on(store: Store, recipe: &Recipe, sizes: &Sizes, rng: &mut Rng) -> 
             qty,
             reason,
             receipt: None,
+            order: None,
         })?;
     }
     b.flush()?;

@@ -4,7 +4,7 @@
 //! back without knowing the code that wrote it, and new kinds can be added without
 //! touching old rows.
 
-use super::orders::{CustomerOrder, Rma};
+use super::orders::{CustomerOrder, OrderRef, Rma};
 use super::putaway::PutawayRule;
 use super::receiving::{DiscrepancyKind, PurchaseOrder};
 use super::{Item, Location, Role};
@@ -95,6 +95,9 @@ pub enum Event {
         /// Set when the movement receives goods against a purchase order.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         receipt: Option<ReceiptRef>,
+        /// Set when the movement picks or ships for a customer order line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<OrderRef>,
     },
     /// A purchase order was created or replaced (while nothing was received on it).
     PurchaseOrderDefined {
@@ -305,6 +308,7 @@ fn read_common<'de, A: serde::de::MapAccess<'de>>(
                 qty: m.qty,
                 reason: m.reason,
                 receipt: m.receipt,
+                order: m.order,
             }
         }
         "item_defined" => {
@@ -357,6 +361,8 @@ struct Moved {
     reason: MoveReason,
     #[serde(default)]
     receipt: Option<ReceiptRef>,
+    #[serde(default)]
+    order: Option<OrderRef>,
 }
 
 #[cfg(test)]
@@ -372,6 +378,7 @@ mod tests {
             qty: 12,
             reason: MoveReason::Receipt,
             receipt,
+            order: None,
         };
         use crate::{demo, import};
         let items = import::items(demo::ITEMS_CSV.as_bytes()).unwrap_or_default();
@@ -503,6 +510,7 @@ mod tests {
             qty: 3,
             reason: MoveReason::Receipt,
             receipt: None,
+            order: None,
         };
         let v: serde_json::Value = serde_json::to_value(&e)?;
         assert_eq!(v["kind"], e.kind());

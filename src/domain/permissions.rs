@@ -126,6 +126,7 @@ mod tests {
             qty: 1,
             reason,
             receipt: None,
+            order: None,
         }
     }
 

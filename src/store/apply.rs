@@ -3,7 +3,8 @@
 
 use super::ids::{self, Ids, StockKey};
 use super::{Balances, Result};
-use crate::domain::{Event, LoginFailure};
+use crate::domain::orders::{self, OrderRef};
+use crate::domain::{Event, LocationRole, LoginFailure};
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 
@@ -97,12 +98,21 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             .execute(params![sku, lot, expiry.map(|d| d.to_string())])?;
         }
         Event::StockMoved {
-            sku, qty, receipt, ..
+            sku,
+            qty,
+            receipt,
+            order,
+            from,
+            to,
+            ..
         } => {
             if meta.balances == Balances::Now
                 && let Some(m) = movement(event)
             {
                 move_stock(tx, &m)?;
+            }
+            if let Some(o) = order {
+                order_progress(tx, o, from, to, *qty)?;
             }
             if let Some(r) = receipt {
                 let (good, damaged) = if r.damaged { (0, *qty) } else { (*qty, 0) };
@@ -230,13 +240,22 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             .execute([terminal])?;
         }
         Event::CustomerOrderDefined { order } => {
+            // A replaced order keeps what was picked and shipped on the lines it keeps.
+            let done: FxHashMap<i64, (i64, i64)> = tx
+                .prepare_cached(
+                    "SELECT line, picked, shipped FROM customer_orders WHERE order_no = ?1",
+                )?
+                .query_map([&order.order], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                .collect::<rusqlite::Result<_>>()?;
             tx.prepare_cached("DELETE FROM customer_orders WHERE order_no = ?1")?
                 .execute([&order.order])?;
             let mut ins = tx.prepare_cached(
-                "INSERT INTO customer_orders (order_no, line, customer, site, due, sku, qty)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO customer_orders
+                     (order_no, line, customer, site, due, sku, qty, picked, shipped)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for l in &order.lines {
+                let (picked, shipped) = done.get(&l.line).copied().unwrap_or_default();
                 ins.execute(params![
                     order.order,
                     l.line,
@@ -244,7 +263,9 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
                     order.site,
                     order.due.map(|d| d.to_string()),
                     l.sku,
-                    l.qty
+                    l.qty,
+                    picked,
+                    shipped
                 ])?;
             }
         }
@@ -312,6 +333,35 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
 
 /// Move a movement's stock between its two balances now: the item's id is read once,
 /// for both. An unknown location or item is refused.
+/// A movement of `qty` from `from` to `to` for the order line `o`: its progress changes
+/// as [`orders::progress`] says (a rejected movement is taken back with `from` and `to`
+/// swapped).
+pub(super) fn order_progress(
+    tx: &Connection,
+    o: &OrderRef,
+    from: &str,
+    to: &str,
+    qty: i64,
+) -> Result<()> {
+    let role = |code: &str| -> Result<Option<LocationRole>> {
+        let role: Option<String> = tx
+            .prepare_cached("SELECT role FROM locations WHERE code = ?1")?
+            .query_row([code], |r| r.get(0))
+            .optional()?;
+        Ok(role.as_deref().and_then(LocationRole::parse))
+    };
+    let (Some(from), Some(to)) = (role(from)?, role(to)?) else {
+        return Ok(());
+    };
+    let (picked, shipped) = orders::progress(from, to, qty);
+    tx.prepare_cached(
+        "UPDATE customer_orders SET picked = picked + ?3, shipped = shipped + ?4
+         WHERE order_no = ?1 AND line = ?2",
+    )?
+    .execute(params![o.order, o.line, picked, shipped])?;
+    Ok(())
+}
+
 pub(super) fn move_stock(tx: &Connection, m: &Movement<'_>) -> Result<()> {
     let item = ids::item_id(tx, m.sku)?;
     let from = ids::location_id(tx, m.from)?;
@@ -634,6 +684,7 @@ mod tests {
             qty,
             reason: crate::domain::MoveReason::Transfer,
             receipt: None,
+            order: None,
         };
         let mut ids = Ids::default();
         let mut sums = StockSums::default();
@@ -672,6 +723,7 @@ mod tests {
                     qty: 1,
                     reason: crate::domain::MoveReason::Transfer,
                     receipt: None,
+                    order: None,
                 },
             )
             .err()

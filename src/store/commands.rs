@@ -3,6 +3,7 @@
 
 use super::queries::ItemRules;
 use super::{Balances, Recorded, Result, Store, StoreError};
+use crate::domain::orders::{self, OrderRef};
 use crate::domain::{
     Event, Item, Location, LocationKind, LoginFailure, MAX_MOVE_QTY, MoveReason, Role, User, auth,
 };
@@ -22,6 +23,8 @@ pub struct Move {
     pub to: String,
     pub qty: i64,
     pub reason: MoveReason,
+    /// The customer order line this movement picks or ships for.
+    pub order: Option<OrderRef>,
 }
 
 /// The answer to a login attempt. Every attempt is journaled.
@@ -120,6 +123,19 @@ impl Store {
                 )));
             }
         }
+        if let Some(at) = &m.order {
+            let line = self
+                .order_line(at)?
+                .ok_or_else(|| reject(format!("not found: order {} line {}", at.order, at.line)))?;
+            // The floor end of the movement says which site it is in.
+            let site = if from.kind == LocationKind::Physical {
+                &from.site
+            } else {
+                &to.site
+            };
+            let delta = orders::progress(from.role, to.role, m.qty);
+            orders::check_move(at, &line, &item.sku, site, delta).map_err(reject)?;
+        }
         events.push(Event::StockMoved {
             sku: item.sku.clone(),
             lot: m.lot.clone(),
@@ -128,6 +144,7 @@ impl Store {
             qty: m.qty,
             reason: m.reason,
             receipt: None,
+            order: m.order.clone(),
         });
         Ok(events)
     }

@@ -318,4 +318,9 @@ JOIN locations l ON l.id = s.location_id JOIN items i ON i.id = s.item_id;
     r#"
 ALTER TABLE terminals ADD COLUMN pending INTEGER;
 "#,
+    // 8: order progress: how much of each customer order line was taken out of sellable
+    // stock (no longer reserved), beside how much was shipped.
+    r#"
+ALTER TABLE customer_orders ADD COLUMN picked INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

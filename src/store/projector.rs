@@ -171,6 +171,7 @@ impl Store {
             qty: diff.abs(),
             reason: MoveReason::Adjustment,
             receipt: None,
+            order: None,
         }))
     }
 

@@ -1,6 +1,7 @@
 //! Read-only queries used by flows and commands.
 
 use super::{Result, Store, StoreError};
+use crate::domain::orders::{LineProgress, OrderRef};
 use crate::domain::{
     AbcClass, Item, ItemGtin, Location, LocationKind, LocationRole, Lot, Role, User,
     item::normalize_gtin,
@@ -70,6 +71,26 @@ pub(super) struct ItemRules {
 }
 
 impl Store {
+    /// A customer order line and how far it has come; `None` when there is no such line.
+    pub fn order_line(&self, at: &OrderRef) -> Result<Option<LineProgress>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT site, sku, qty, picked, shipped FROM customer_orders
+                 WHERE order_no = ?1 AND line = ?2",
+            )?
+            .query_row(params![at.order, at.line], |r| {
+                Ok(LineProgress {
+                    site: r.get(0)?,
+                    sku: r.get(1)?,
+                    qty: r.get(2)?,
+                    picked: r.get(3)?,
+                    shipped: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
     pub(super) fn item_rules(&self, sku: &str) -> Result<Option<ItemRules>> {
         Ok(self
             .conn

@@ -349,6 +349,7 @@ impl Store {
             to: to.code.clone(),
             qty: r.qty,
             reason: MoveReason::Receipt,
+            order: None,
         };
         // The movement's own rules, on the facts read above.
         super::commands::check_qty(&m)?;

@@ -608,6 +608,22 @@ impl Store {
                 Some(_) => {}
             }
         }
+        if let Event::StockMoved {
+            order: Some(at),
+            sku,
+            ..
+        } = &e.event
+        {
+            let Some(line) = self.order_line(at)? else {
+                return Ok(Err(format!(
+                    "not found: order {} line {}",
+                    at.order, at.line
+                )));
+            };
+            if let Err(reason) = crate::domain::orders::check_line(at, &line, sku, site) {
+                return Ok(Err(reason));
+            }
+        }
         Ok(Ok(()))
     }
 
@@ -932,6 +948,13 @@ impl Store {
             })
         })?;
         let balances = rows.collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT order_no, line, picked, shipped FROM customer_orders
+             WHERE site = ?1 AND (picked != 0 OR shipped != 0) ORDER BY order_no, line",
+        )?;
+        progress.order_lines = stmt
+            .query_map([site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(Snapshot {
             site: site.to_string(),
             gseq,
@@ -1028,7 +1051,8 @@ impl Store {
     }
 
     /// Available to promise per site and item: sellable stock (storage and pick faces,
-    /// lots not expired on `today`) minus open customer order lines.
+    /// lots not expired on `today`) minus what open customer order lines still need from
+    /// it (ordered, less what was picked out of sellable stock for them).
     pub fn availability(
         &mut self,
         site: Option<&str>,
@@ -1044,8 +1068,8 @@ impl Store {
                    AND (lo.expiry IS NULL OR lo.expiry >= ?2)
                  GROUP BY l.site, b.sku),
              reserved AS (
-                 SELECT site, sku, SUM(qty - shipped) AS qty FROM customer_orders
-                 WHERE qty > shipped GROUP BY site, sku)
+                 SELECT site, sku, SUM(qty - picked) AS qty FROM customer_orders
+                 WHERE qty > picked GROUP BY site, sku)
              SELECT site, sku, SUM(s), SUM(r) FROM (
                  SELECT site, sku, qty AS s, 0 AS r FROM sellable
                  UNION ALL SELECT site, sku, 0, qty FROM reserved)

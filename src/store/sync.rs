@@ -583,7 +583,8 @@ impl Store {
         s.conn.execute_batch(
             "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
              DELETE FROM exceptions; DELETE FROM stock; DELETE FROM baseline;
-             UPDATE purchase_orders SET status = 'open';",
+             UPDATE purchase_orders SET status = 'open';
+             UPDATE customer_orders SET picked = 0, shipped = 0;",
         )?;
         let server = super::apply::Meta {
             user: SERVER_TERMINAL,
@@ -601,6 +602,14 @@ impl Store {
                     "UPDATE po_lines SET received = ?3, damaged = ?4 WHERE po = ?1 AND line = ?2",
                 )?
                 .execute(params![po, line, received, damaged])?;
+        }
+        for (order, line, picked, shipped) in &p.order_lines {
+            s.conn
+                .prepare_cached(
+                    "UPDATE customer_orders SET picked = ?3, shipped = ?4
+                     WHERE order_no = ?1 AND line = ?2",
+                )?
+                .execute(params![order, line, picked, shipped])?;
         }
         for po in &p.closed_pos {
             s.conn
@@ -710,9 +719,9 @@ impl Store {
 }
 
 /// The server refused one of this terminal's events: take back what it did to the stock
-/// (balances, and the PO and receipt counts of a receipt), so the terminal agrees with
-/// the server again. The event stays in the journal, marked rejected, for the record;
-/// `check` leaves rejected events out of its replay.
+/// (balances, the PO and receipt counts of a receipt, an order line's progress), so the
+/// terminal agrees with the server again. The event stays in the journal, marked
+/// rejected, for the record; `check` leaves rejected events out of its replay.
 fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
     let payload: Option<String> = conn
         .prepare_cached("SELECT payload FROM journal WHERE id = ?1")?
@@ -725,11 +734,15 @@ fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
         to,
         qty,
         receipt,
+        order,
         ..
     })) = payload.map(|p| serde_json::from_str::<Event>(&p))
     else {
         return Ok(());
     };
+    if let Some(o) = &order {
+        super::apply::order_progress(conn, o, &to, &from, qty)?;
+    }
     // The movement backwards.
     super::apply::move_stock(
         conn,

@@ -247,6 +247,9 @@ pub struct Progress {
     pub receipt_lines: Vec<(String, i64, String, i64, i64)>,
     pub discrepancies: Vec<DiscrepancyRow>,
     pub exceptions: Vec<ExceptionRow>,
+    /// (order, line, picked, shipped) of the customer order lines under way.
+    #[serde(default)]
+    pub order_lines: Vec<(String, i64, i64, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,7 +300,8 @@ pub struct Availability {
     pub sku: String,
     /// On hand in storage and pick faces, expired lots left out.
     pub sellable: i64,
-    /// Open customer order lines not yet shipped.
+    /// What open customer order lines still need from sellable stock: ordered, less
+    /// what was picked out of it for them.
     pub reserved: i64,
     /// `sellable - reserved`, never below zero.
     pub available: i64,
@@ -332,6 +336,7 @@ mod tests {
                         qty: 12,
                         reason: MoveReason::Transfer,
                         receipt: None,
+                        order: None,
                     },
                 ),
                 event(

@@ -337,6 +337,7 @@ pub fn putaway(
                 to: bin.clone(),
                 qty,
                 reason: crate::domain::MoveReason::Putaway,
+                order: None,
             };
             Answer::Moved(match store.move_stock(&user.badge, &m) {
                 Ok(_) => {

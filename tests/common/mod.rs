@@ -52,6 +52,7 @@ pub fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReas
         to: to.into(),
         qty,
         reason,
+        order: None,
     }
 }
 
