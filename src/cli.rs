@@ -683,7 +683,22 @@ enum ServerCommand {
     },
     /// Revoke a terminal's token: its next request is refused
     Revoke { terminal: String },
-    /// Available to promise per site and item: sellable stock minus open order lines
+    /// Exceptions the server raised (a merge left a bin negative, a count was stale),
+    /// oldest first; an open one marked recount is a recount task, done by a count of
+    /// that balance
+    Exceptions {
+        /// Only this site
+        #[arg(long)]
+        site: Option<String>,
+        /// Resolved ones too
+        #[arg(long)]
+        all: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Available to promise per site and item: sellable stock minus what open order
+    /// lines still need
     Availability {
         /// Only this site
         #[arg(long)]
@@ -863,6 +878,15 @@ fn server_admin(path: &Path, command: ServerCommand) -> Result<ExitCode> {
         ServerCommand::Revoke { terminal } => {
             admin::revoke(&mut store, &terminal)?;
             println!("terminal {terminal} revoked: its next request is refused");
+        }
+        ServerCommand::Exceptions { site, all, json } => {
+            store.catch_up()?;
+            let rows = store.exceptions(site.as_deref(), !all)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", admin::exceptions_table(&rows));
+            }
         }
         ServerCommand::Availability { site, json } => {
             let today = chrono::Local::now().date_naive();

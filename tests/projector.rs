@@ -1894,3 +1894,94 @@ fn order_progress_follows_picks_and_shipments() -> TestResult {
     ensure!(t1.check()?.ok, "T1: {:?}", t1.check()?);
     Ok(())
 }
+
+/// A merge's exception asks for a recount: a count that saw every movement of the
+/// balance does it, setting the balance and resolving the exception (and the review a
+/// stale count raised meanwhile); a stale count resolves nothing. Terminals pull both.
+#[test]
+fn a_fresh_count_is_the_recount_an_exception_asked_for() -> TestResult {
+    let mut m = merged()?;
+    let before_merge = 0;
+    m.s.catch_up()?;
+    ensure!(
+        exceptions(&m.s, "open")?.len() == 1,
+        "{:?}",
+        exceptions(&m.s, "open")?
+    );
+    let mut counter = Term::new("T4");
+    // Based on a view before the merge: stale, flagged, resolves nothing.
+    ensure_accepted(
+        &counter.count(&mut m.s, BIN, SKU, m.held, Some(before_merge))?,
+        "the stale count",
+    )?;
+    m.s.catch_up()?;
+    ensure!(
+        exceptions(&m.s, "open")?.len() == 2 && m.s.balance(BIN, SKU, "")? == -m.held,
+        "after the stale count: {:?}, balance {}",
+        exceptions(&m.s, "open")?,
+        m.s.balance(BIN, SKU, "")?
+    );
+    // Listed as recount tasks.
+    let open = m.s.exceptions(Some("WH1"), true)?;
+    ensure!(
+        open.len() == 2 && open.iter().all(|e| e.recount && e.location == BIN),
+        "{open:?}"
+    );
+    let table = floorhand::server::admin::exceptions_table(&open);
+    ensure!(
+        table
+            .lines()
+            .filter(|l| l.contains(BIN) && l.contains("yes") && l.contains("open"))
+            .count()
+            == 2,
+        "{table}"
+    );
+    ensure!(
+        m.s.exceptions(Some("WH2"), true)?.is_empty(),
+        "WH2 has exceptions"
+    );
+    // The recount: the bin is found empty.
+    ensure_accepted(&counter.count(&mut m.s, BIN, SKU, 0, None)?, "the recount")?;
+    m.s.catch_up()?;
+    ensure!(
+        exceptions(&m.s, "open")?.is_empty() && exceptions(&m.s, "resolved")?.len() == 2,
+        "after the recount, open {:?}",
+        exceptions(&m.s, "open")?
+    );
+    ensure!(
+        m.s.balance(BIN, SKU, "")? == 0,
+        "the recount left {BIN} at {}",
+        m.s.balance(BIN, SKU, "")?
+    );
+    ensure!(
+        journal_count(&m.s, "exception_resolved")? == 2,
+        "{} resolutions",
+        journal_count(&m.s, "exception_resolved")?
+    );
+    let all = m.s.exceptions(None, false)?;
+    ensure!(
+        all.len() == 2 && all.iter().all(|e| e.state == "resolved"),
+        "{all:?}"
+    );
+    // Counting again resolves nothing more.
+    ensure_accepted(
+        &counter.count(&mut m.s, BIN, SKU, 0, None)?,
+        "a second count",
+    )?;
+    m.s.catch_up()?;
+    ensure!(
+        journal_count(&m.s, "exception_resolved")? == 2,
+        "resolved twice"
+    );
+    ensure_checked(&m.s, "after the recount")?;
+    // T3 pulls it all.
+    let page = m.s.pull(&m.who3, m.t3.cursor()?, 1000)?;
+    m.t3.apply_pulled(&page.events)?;
+    ensure!(
+        exceptions(&m.t3, "open")?.is_empty() && exceptions(&m.t3, "resolved")?.len() == 2,
+        "T3: open {:?}",
+        exceptions(&m.t3, "open")?
+    );
+    ensure!(m.t3.check()?.ok, "T3: {:?}", m.t3.check()?);
+    Ok(())
+}

@@ -889,6 +889,8 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
     assert!(rows.iter().any(|r| r.sku == "SKU-10001" && r.reserved > 0));
     let (ok, out, _) = cli.run(&["server", "terminals"])?;
     assert!(ok && out.contains("no terminals enrolled"), "{out}");
+    let (ok, out, _) = cli.run(&["server", "exceptions", "--all"])?;
+    assert!(ok && out.contains("no exceptions"), "{out}");
     let (ok, _, err) = cli.run(&["server", "revoke", "T99"])?;
     assert!(!ok && err.contains("not found: terminal T99"), "{err}");
     assert!(head()? > start);

@@ -154,6 +154,12 @@ pub enum Event {
         reason: String,
         recount: bool,
     },
+    /// The server closed an exception: `resolution` says how (a count of its balance
+    /// that saw every movement, which also does the recount it asked for).
+    ExceptionResolved {
+        id: String,
+        resolution: String,
+    },
     /// A count of one balance: `counted` of (sku, lot) found at `location`, by a counter
     /// whose terminal had applied the server's events up to `basis` (its pull cursor).
     /// It moves no stock by itself. The server turns it into an adjustment against the
@@ -227,6 +233,7 @@ impl Event {
             Self::LabelPrinted { .. } => "label_printed",
             Self::PutawayRulesDefined { .. } => "putaway_rules_defined",
             Self::ExceptionRaised { .. } => "exception_raised",
+            Self::ExceptionResolved { .. } => "exception_resolved",
             Self::BinCounted { .. } => "bin_counted",
             Self::TerminalEnrolled { .. } => "terminal_enrolled",
             Self::TerminalRevoked { .. } => "terminal_revoked",

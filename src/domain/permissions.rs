@@ -76,7 +76,8 @@ pub fn may_record(user: Option<&User>, badge: &str, event: &Event) -> Result<(),
         | RmaDefined { .. }
         | TerminalEnrolled { .. }
         | TerminalRevoked { .. }
-        | ExceptionRaised { .. } => {
+        | ExceptionRaised { .. }
+        | ExceptionResolved { .. } => {
             return Err(format!(
                 "{} is reference data: it changes on the server only",
                 event.kind()

@@ -6,7 +6,7 @@ use crate::domain::permissions::SERVER_TERMINAL;
 use crate::domain::{Event, Role};
 use crate::import::{self, ImportError};
 use crate::store::{NewUser, Store, StoreError, TerminalReport, UserRecord};
-use crate::sync::wire::Availability;
+use crate::sync::wire::{Availability, ExceptionRow};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::fmt::Write;
 use std::io::Read;
@@ -390,6 +390,32 @@ pub fn availability_table(rows: &[Availability]) -> String {
             out,
             "{:<6} {:<12} {:>9} {:>9} {:>9}",
             a.site, a.sku, a.sellable, a.reserved, a.available
+        );
+    }
+    out
+}
+
+/// The exceptions as `server exceptions` prints them (`--json` has their ids).
+pub fn exceptions_table(rows: &[ExceptionRow]) -> String {
+    if rows.is_empty() {
+        return "no exceptions\n".into();
+    }
+    let mut out = format!(
+        "{:<20} {:<12} {:<12} {:<10} {:>7} {:<8} {:<8} reason\n",
+        "raised", "location", "item", "lot", "qty", "recount", "state"
+    );
+    for e in rows {
+        let _ = writeln!(
+            out,
+            "{:<20} {:<12} {:<12} {:<10} {:>7} {:<8} {:<8} {}",
+            e.raised_at.get(..19).unwrap_or(&e.raised_at),
+            e.location,
+            e.sku,
+            if e.lot.is_empty() { "-" } else { &e.lot },
+            e.qty,
+            if e.recount { "yes" } else { "no" },
+            e.state,
+            e.reason
         );
     }
     out

@@ -225,6 +225,10 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             )?
             .execute(params![id, location, sku, lot, qty, reason, recount, at])?;
         }
+        Event::ExceptionResolved { id, .. } => {
+            tx.prepare_cached("UPDATE exceptions SET state = 'resolved' WHERE id = ?1")?
+                .execute([id])?;
+        }
         Event::TerminalEnrolled { terminal, site } => {
             tx.prepare_cached(
                 "INSERT INTO terminals (terminal, site, enrolled_at) VALUES (?1, ?2, ?3)

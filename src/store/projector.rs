@@ -78,7 +78,7 @@ fn journaled(ord: i64, text: &str) -> Result<Event> {
 
 impl Fold {
     /// Keep what a count (journal row `ord`) decided.
-    fn note_count(&mut self, ord: i64, count: &Event, decided: Option<Event>) {
+    fn note_count(&mut self, ord: i64, count: &Event, decided: Vec<Event>) {
         if let Event::BinCounted {
             location, sku, lot, ..
         } = count
@@ -86,7 +86,7 @@ impl Fold {
             self.counted
                 .push(((location.clone(), sku.clone(), lot.clone()), ord));
         }
-        if let Some(e) = decided {
+        for e in decided {
             self.adjusted.add_event(&e);
             self.decided.push(e);
         }
@@ -100,14 +100,15 @@ impl Store {
     /// between the location and its site's loss location; otherwise an exception for a
     /// supervisor to review, and no adjustment. The counter's own terminal's earlier
     /// movements (before its `seq`) do not count against it: it had made them before it
-    /// counted.
+    /// counted. A count that saw every movement is the recount that the open exceptions
+    /// on its balance asked for: it resolves them.
     fn decide_count(
         &self,
         ord: i64,
         terminal: &str,
         seq: i64,
         count: &Event,
-    ) -> Result<Option<Event>> {
+    ) -> Result<Vec<Event>> {
         let Event::BinCounted {
             location,
             sku,
@@ -116,7 +117,7 @@ impl Store {
             basis,
         } = count
         else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let review = |reason: String| Event::ExceptionRaised {
             id: Uuid::now_v7().to_string(),
@@ -139,31 +140,55 @@ impl Store {
             moved_after = self.moved_between(*basis, ord, location, sku, lot, terminal, seq)?;
         }
         if let Some(at) = moved_after {
-            return Ok(Some(review(format!(
+            return Ok(vec![review(format!(
                 "a count of {counted} at {location} saw the stock up to event {basis}, \
                  but it moved at event {at}: review it and count again"
-            ))));
+            ))]);
         }
         let before = self.balance(location, sku, lot)?
             + self.fold.sums.get(location, sku, lot)
             + self.fold.adjusted.get(location, sku, lot);
         let diff = counted - before;
+        // The count saw every movement of the balance: it is the recount that its open
+        // exceptions asked for.
+        let mut decided = self.open_exceptions(location, sku, lot)?;
+        // This fold's own decisions are not in the table yet.
+        for e in &self.fold.decided {
+            match e {
+                Event::ExceptionRaised {
+                    id,
+                    location: l,
+                    sku: s,
+                    lot: o,
+                    ..
+                } if (l, s, o) == (location, sku, lot) => decided.push(id.clone()),
+                Event::ExceptionResolved { id, .. } => decided.retain(|open| open != id),
+                _ => {}
+            }
+        }
+        let mut decided: Vec<Event> = decided
+            .into_iter()
+            .map(|id| Event::ExceptionResolved {
+                id,
+                resolution: format!("counted {counted} at {location}"),
+            })
+            .collect();
         if diff == 0 {
-            return Ok(None);
+            return Ok(decided);
         }
         let site = self.location(location)?.map(|l| l.site).unwrap_or_default();
         let Some(loss) = self.default_location(&site, LocationRole::Loss)? else {
-            return Ok(Some(review(format!(
+            return Ok(vec![review(format!(
                 "a count of {counted} at {location} differs by {diff}, and site {site} \
                  has no loss location to adjust against: add one, then count again"
-            ))));
+            ))]);
         };
         let (from, to) = if diff > 0 {
             (loss, location.clone())
         } else {
             (location.clone(), loss)
         };
-        Ok(Some(Event::StockMoved {
+        decided.push(Event::StockMoved {
             sku: sku.clone(),
             lot: lot.clone(),
             from,
@@ -172,7 +197,18 @@ impl Store {
             reason: MoveReason::Adjustment,
             receipt: None,
             order: None,
-        }))
+        });
+        Ok(decided)
+    }
+
+    /// The open exceptions on a balance, oldest first.
+    fn open_exceptions(&self, location: &str, sku: &str, lot: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM exceptions
+             WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open' ORDER BY raised_at, id",
+        )?;
+        let ids = stmt.query_map(params![location, sku, lot], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The last journal row after `after` and before `before` that moved (location,

@@ -878,27 +878,7 @@ impl Store {
         });
         reference.extend(self.orders_of(site)?);
         reference.extend(self.rmas_of(site)?);
-        {
-            let mut stmt = self.conn.prepare(
-                "SELECT e.id, e.location, e.sku, e.lot, e.qty, e.reason, e.recount, e.state,
-                        e.raised_at
-                 FROM exceptions e JOIN locations l ON l.code = e.location WHERE l.site = ?1",
-            )?;
-            let rows = stmt.query_map([site], |r| {
-                Ok(ExceptionRow {
-                    id: r.get(0)?,
-                    location: r.get(1)?,
-                    sku: r.get(2)?,
-                    lot: r.get(3)?,
-                    qty: r.get(4)?,
-                    reason: r.get(5)?,
-                    recount: r.get(6)?,
-                    state: r.get(7)?,
-                    raised_at: r.get(8)?,
-                })
-            })?;
-            progress.exceptions = rows.collect::<rusqlite::Result<_>>()?;
-        }
+        progress.exceptions = self.exceptions(Some(site), false)?;
         {
             let mut stmt = self.conn.prepare(
                 "SELECT r.receipt, r.po, r.delivery_note, r.terminal, r.started_by, r.started_at,
@@ -1048,6 +1028,34 @@ impl Store {
             .into_iter()
             .map(|rma| Event::RmaDefined { rma })
             .collect())
+    }
+
+    /// Exceptions raised by the server, oldest first: of one site or all, open ones only
+    /// or all. An open exception with `recount` is a recount task: the next count of its
+    /// balance that sees every movement resolves it. (Call `catch_up` first for the
+    /// exceptions of everything pushed so far.)
+    pub fn exceptions(&self, site: Option<&str>, open_only: bool) -> Result<Vec<ExceptionRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, e.location, e.sku, e.lot, e.qty, e.reason, e.recount, e.state,
+                    e.raised_at
+             FROM exceptions e JOIN locations l ON l.code = e.location
+             WHERE (?1 IS NULL OR l.site = ?1) AND (NOT ?2 OR e.state = 'open')
+             ORDER BY e.raised_at, e.id",
+        )?;
+        let rows = stmt.query_map(params![site, open_only], |r| {
+            Ok(ExceptionRow {
+                id: r.get(0)?,
+                location: r.get(1)?,
+                sku: r.get(2)?,
+                lot: r.get(3)?,
+                qty: r.get(4)?,
+                reason: r.get(5)?,
+                recount: r.get(6)?,
+                state: r.get(7)?,
+                raised_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Available to promise per site and item: sellable stock (storage and pick faces,
