@@ -685,7 +685,7 @@ enum ServerCommand {
     Revoke { terminal: String },
     /// Exceptions the server raised (a merge left a bin negative, a count was stale),
     /// oldest first; an open one marked recount is a recount task, done by a count of
-    /// that balance
+    /// that balance that saw every movement of it
     Exceptions {
         /// Only this site
         #[arg(long)]

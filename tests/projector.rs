@@ -1842,6 +1842,11 @@ fn order_progress_follows_picks_and_shipments() -> TestResult {
     refused(
         &mut t1,
         for_order("PF-A-01", "A-02-04-2", 1, MoveReason::Transfer, 1),
+        "a movement for transfer cannot count for order SO-7001 line 1",
+    )?;
+    refused(
+        &mut t1,
+        for_order("PACK-01", "SHIP-01", 1, MoveReason::Pack, 1),
         "neither picks nor ships",
     )?;
     // The picker ships 2 more: the terminal records it, the server rejects it (a picker
@@ -1882,6 +1887,49 @@ fn order_progress_follows_picks_and_shipments() -> TestResult {
         progress_of(&t2, 1)? == (5, 3),
         "T2: {:?}",
         progress_of(&t2, 1)?
+    );
+    // The server checks the line an event names, whatever the terminal let through.
+    let mut t3 = Term::new("T3");
+    let pushed = |line: i64, reason: MoveReason| Event::StockMoved {
+        sku: "SKU-10001".into(),
+        lot: String::new(),
+        from: "PF-A-01".into(),
+        to: "PACK-01".into(),
+        qty: 1,
+        reason,
+        receipt: None,
+        order: Some(OrderRef {
+            order: "SO-7001".into(),
+            line,
+        }),
+    };
+    for (line, reason, user, because) in [
+        (
+            99,
+            MoveReason::Pick,
+            "1003",
+            "not found: order SO-7001 line 99",
+        ),
+        (
+            2,
+            MoveReason::Pick,
+            "1003",
+            "is for SKU-10075, not SKU-10001",
+        ),
+        (
+            1,
+            MoveReason::Transfer,
+            "1007",
+            "a movement for transfer cannot count",
+        ),
+    ] {
+        let r = t3.send(&mut s, user, pushed(line, reason))?;
+        ensure_rejected(&r, because, &format!("line {line}, {reason:?}"))?;
+    }
+    ensure!(
+        progress_of(&s, 1)? == (5, 3),
+        "after the rejections: {:?}",
+        progress_of(&s, 1)?
     );
     // The order imported again keeps the progress of its lines.
     s.define_orders("system", &orders)?;
@@ -1983,5 +2031,76 @@ fn a_fresh_count_is_the_recount_an_exception_asked_for() -> TestResult {
         exceptions(&m.t3, "open")?
     );
     ensure!(m.t3.check()?.ok, "T3: {:?}", m.t3.check()?);
+    Ok(())
+}
+
+/// A count that resolves a merge's exception, and a movement in the same fold that drains
+/// the bin again: the bin gets a new exception, since the first was closed. Two fresh
+/// counts folded together resolve it once.
+#[test]
+fn a_bin_drained_again_after_its_recount_gets_a_new_exception() -> TestResult {
+    let mut m = merged()?;
+    m.s.catch_up()?;
+    let first = exception_ids(&m.s)?;
+    ensure!(first.len() == 1, "{first:?}");
+    let (mut counter, mut t1) = (Term::new("T4"), Term::new("T1"));
+    t1.seq = 2; // T1 pushed two movements in the merge
+    ensure_accepted(&counter.count(&mut m.s, BIN, SKU, 0, None)?, "the recount")?;
+    ensure_accepted(
+        &counter.count(&mut m.s, BIN, SKU, 0, None)?,
+        "a second count",
+    )?;
+    t1.push(&mut m.s, &[mv(SKU, "", BIN, "A-01-01-2", 2)])?;
+    m.s.catch_up()?;
+    ensure!(
+        journal_count(&m.s, "exception_resolved")? == 1,
+        "{} resolutions",
+        journal_count(&m.s, "exception_resolved")?
+    );
+    let open = exceptions(&m.s, "open")?;
+    ensure!(
+        open == vec![(BIN.to_string(), SKU.to_string(), String::new(), -2)],
+        "after the bin was drained again: open {open:?}"
+    );
+    ensure_checked(&m.s, "after the recount and the drain")
+}
+
+/// A discrepancy the server rejects is taken back on the terminal that raised it.
+#[test]
+fn a_rejected_discrepancy_is_taken_back() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut s = open_server(&server_file(dir.path(), "server.db")?)?;
+    let mut t1 = bootstrapped_terminal(&mut s, dir.path(), "T1")?;
+    let raised = |po: &str| Event::DiscrepancyRaised {
+        id: uuid::Uuid::now_v7().to_string(),
+        discrepancy: DiscrepancyKind::Short,
+        receipt: None,
+        po: Some(po.into()),
+        line: Some(1),
+        sku: "SKU-10040".into(),
+        lot: String::new(),
+        qty: 2,
+        note: String::new(),
+    };
+    t1.record("1001", &[raised("PO-5001"), raised("PO-NOPE")])?;
+    let count = |t: &Store| -> TestResult<i64> {
+        Ok(t.connection()
+            .query_row("SELECT COUNT(*) FROM discrepancies", [], |r| r.get(0))?)
+    };
+    let before = count(&t1)?;
+    let results = s.push(&Term::new("T1").who, &t1.pending(usize::MAX)?, Utc::now())?;
+    ensure!(
+        matches!(
+            results.as_slice(),
+            [PushResult::Accepted { .. }, PushResult::Rejected { .. }]
+        ),
+        "{results:?}"
+    );
+    t1.record_push_results(&results)?;
+    ensure!(
+        count(&t1)? == before - 1,
+        "discrepancies went from {before} to {}",
+        count(&t1)?
+    );
     Ok(())
 }

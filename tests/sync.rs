@@ -800,9 +800,23 @@ fn verify(server: &Store, terminals: &[&Store]) -> TestResult {
             .map(|(id, _)| id.clone())
             .collect();
         let missing: Vec<_> = want.difference(&theirs).take(5).collect();
+        // Those before a resync's snapshot: journal rows up to the baseline's.
+        let baseline_ord: i64 = t
+            .meta("sync.baseline_ord")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let before_baseline: BTreeSet<String> =
+            strings2(t, "SELECT id, ord FROM journal WHERE terminal != ?1", &name)?
+                .into_iter()
+                .filter(|(_, ord)| *ord <= baseline_ord)
+                .map(|(id, _)| id)
+                .collect();
         let extra: Vec<_> = theirs
             .difference(&want)
-            .filter(|id| !journal.get(*id).is_some_and(|v| v.2 <= base && v.0 != name))
+            .filter(|id| {
+                !(before_baseline.contains(*id)
+                    && journal.get(*id).is_some_and(|v| v.2 <= base && v.0 != name))
+            })
             .take(5)
             .collect();
         if !missing.is_empty() || !extra.is_empty() {

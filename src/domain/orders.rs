@@ -1,7 +1,7 @@
 //! Customer orders and return authorisations, as reference data for the flows to come and
 //! for availability (open order lines reserve stock).
 
-use super::LocationRole;
+use super::{LocationRole, MoveReason};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -70,11 +70,33 @@ pub struct LineProgress {
     pub shipped: i64,
 }
 
-/// Whether a movement of `sku` in `site` may name the order line `at`: the line's item and
-/// site. The server checks this much: movements made on two terminals at once may pick
-/// more than ordered between them, and happened all the same.
-pub fn check_line(at: &OrderRef, line: &LineProgress, sku: &str, site: &str) -> Result<(), String> {
+/// The movements that may count for an order line: picking, packing, shipping it, and a
+/// return against it. An adjustment or a transfer out of sellable stock is no pick.
+pub fn counts_for_orders(reason: MoveReason) -> bool {
+    matches!(
+        reason,
+        MoveReason::Pick | MoveReason::Pack | MoveReason::Ship | MoveReason::Return
+    )
+}
+
+/// Whether a movement of `sku` in `site` for `reason` may name the order line `at`: a
+/// movement that counts for orders, of the line's item and in its site. The server
+/// checks this much: movements made on two terminals at once may pick more than ordered
+/// between them, and happened all the same.
+pub fn check_line(
+    at: &OrderRef,
+    line: &LineProgress,
+    sku: &str,
+    site: &str,
+    reason: MoveReason,
+) -> Result<(), String> {
     let name = format!("order {} line {}", at.order, at.line);
+    if !counts_for_orders(reason) {
+        return Err(format!(
+            "a movement for {} cannot count for {name}: only picks, packing, shipments and returns do",
+            format!("{reason:?}").to_lowercase()
+        ));
+    }
     if line.sku != sku {
         return Err(format!("{name} is for {}, not {sku}", line.sku));
     }
@@ -92,9 +114,10 @@ pub fn check_move(
     line: &LineProgress,
     sku: &str,
     site: &str,
+    reason: MoveReason,
     delta: (i64, i64),
 ) -> Result<(), String> {
-    check_line(at, line, sku, site)?;
+    check_line(at, line, sku, site, reason)?;
     let name = format!("order {} line {}", at.order, at.line);
     let (picked, shipped) = delta;
     if picked == 0 && shipped == 0 {
@@ -146,7 +169,9 @@ mod tests {
             picked: 6,
             shipped: 2,
         };
-        let check = |sku: &str, site: &str, delta| check_move(&at, &line, sku, site, delta);
+        let check = |sku: &str, site: &str, delta| {
+            check_move(&at, &line, sku, site, MoveReason::Pick, delta)
+        };
         assert_eq!(check("SKU-1", "WH1", (4, 0)), Ok(()));
         assert_eq!(check("SKU-1", "WH1", (0, 8)), Ok(()));
         assert_eq!(check("SKU-1", "WH1", (-6, 0)), Ok(()));
@@ -171,5 +196,9 @@ mod tests {
             Err("order SO-1 line 1 is for site WH1, not WH2".into())
         );
         assert!(check("SKU-1", "WH1", (0, 0)).is_err());
+        assert_eq!(
+            check_move(&at, &line, "SKU-1", "WH1", MoveReason::Adjustment, (1, 0)),
+            Err("a movement for adjustment cannot count for order SO-1 line 1: only picks, packing, shipments and returns do".into())
+        );
     }
 }

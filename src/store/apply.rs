@@ -244,12 +244,15 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
             .execute([terminal])?;
         }
         Event::CustomerOrderDefined { order } => {
-            // A replaced order keeps what was picked and shipped on the lines it keeps.
-            let done: FxHashMap<i64, (i64, i64)> = tx
+            // A replaced order keeps what was picked and shipped on the lines it keeps
+            // for the same item.
+            let done: FxHashMap<(i64, String), (i64, i64)> = tx
                 .prepare_cached(
-                    "SELECT line, picked, shipped FROM customer_orders WHERE order_no = ?1",
+                    "SELECT line, sku, picked, shipped FROM customer_orders WHERE order_no = ?1",
                 )?
-                .query_map([&order.order], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                .query_map([&order.order], |r| {
+                    Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             tx.prepare_cached("DELETE FROM customer_orders WHERE order_no = ?1")?
                 .execute([&order.order])?;
@@ -259,7 +262,10 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for l in &order.lines {
-                let (picked, shipped) = done.get(&l.line).copied().unwrap_or_default();
+                let (picked, shipped) = done
+                    .get(&(l.line, l.sku.clone()))
+                    .copied()
+                    .unwrap_or_default();
                 ins.execute(params![
                     order.order,
                     l.line,
@@ -335,8 +341,6 @@ pub(super) fn apply(tx: &Connection, event: &Event, meta: &Meta<'_>) -> Result<(
     Ok(())
 }
 
-/// Move a movement's stock between its two balances now: the item's id is read once,
-/// for both. An unknown location or item is refused.
 /// A movement of `qty` from `from` to `to` for the order line `o`: its progress changes
 /// as [`orders::progress`] says (a rejected movement is taken back with `from` and `to`
 /// swapped).
@@ -366,6 +370,8 @@ pub(super) fn order_progress(
     Ok(())
 }
 
+/// Move a movement's stock between its two balances now: the item's id is read once,
+/// for both. An unknown location or item is refused.
 pub(super) fn move_stock(tx: &Connection, m: &Movement<'_>) -> Result<()> {
     let item = ids::item_id(tx, m.sku)?;
     let from = ids::location_id(tx, m.from)?;

@@ -134,7 +134,7 @@ impl Store {
                 &to.site
             };
             let delta = orders::progress(from.role, to.role, m.qty);
-            orders::check_move(at, &line, &item.sku, site, delta).map_err(reject)?;
+            orders::check_move(at, &line, &item.sku, site, m.reason, delta).map_err(reject)?;
         }
         events.push(Event::StockMoved {
             sku: item.sku.clone(),

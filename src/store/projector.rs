@@ -388,21 +388,28 @@ impl Store {
             } else {
                 fold.sums.write(&s.conn, &mut s.ids)?
             };
-            let mut appended = fold.decided.clone();
-            appended.extend(s.merge_exceptions(&negative)?);
-            let mut mark = fold.through;
-            if !appended.is_empty() {
-                record_in(
-                    &s.conn,
-                    s.balances,
-                    SERVER_TERMINAL,
-                    SERVER_TERMINAL,
-                    Utc::now(),
-                    &appended,
-                )?;
-                if caught_up {
-                    mark = s.head()?;
+            // The counts' decisions first: an exception a count resolved is closed before
+            // the merge exceptions are raised, so a balance that went negative again
+            // after the count gets a new one.
+            let record = |s: &Store, events: &[Event]| -> Result<bool> {
+                if !events.is_empty() {
+                    let now = Utc::now();
+                    record_in(
+                        &s.conn,
+                        s.balances,
+                        SERVER_TERMINAL,
+                        SERVER_TERMINAL,
+                        now,
+                        events,
+                    )?;
                 }
+                Ok(!events.is_empty())
+            };
+            let decided = record(s, &fold.decided)?;
+            let raised = record(s, &s.merge_exceptions(&negative)?)?;
+            let mut mark = fold.through;
+            if (decided || raised) && caught_up {
+                mark = s.head()?;
             }
             s.set_projected_through(mark)?;
             Ok(Some(mark))

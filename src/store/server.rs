@@ -611,6 +611,7 @@ impl Store {
         if let Event::StockMoved {
             order: Some(at),
             sku,
+            reason,
             ..
         } = &e.event
         {
@@ -620,7 +621,7 @@ impl Store {
                     at.order, at.line
                 )));
             };
-            if let Err(reason) = crate::domain::orders::check_line(at, &line, sku, site) {
+            if let Err(reason) = crate::domain::orders::check_line(at, &line, sku, site, *reason) {
                 return Ok(Err(reason));
             }
         }

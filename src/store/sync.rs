@@ -278,7 +278,7 @@ impl Store {
                     .execute(params![id, gseq, reason])?;
                 if inserted == 1 {
                     if reason.is_some() {
-                        undo_stock(&s.conn, id)?;
+                        undo_rejected(&s.conn, id)?;
                     }
                     continue;
                 }
@@ -537,9 +537,9 @@ impl Store {
             let cursor = s.cursor()?;
             if cursor > snapshot.gseq {
                 return Err(StoreError::Rejected(format!(
-                    "the server's journal ends at event {}, before event {cursor} that this \
-                     terminal has pulled: it was restored from an older copy, and a resync \
-                     would drop what it lost. Call IT",
+                    "the server's snapshot ends at event {}, before event {cursor} that this \
+                     terminal has pulled: if the server's store was restored from an older \
+                     copy, a resync would drop what it lost. Call IT",
                     snapshot.gseq
                 )));
             }
@@ -552,10 +552,18 @@ impl Store {
                 "SELECT COUNT(*) FROM journal j JOIN sync_results r ON r.id = j.id
                  WHERE j.terminal = ?1 AND j.seq > ?2",
             )?;
+            if lost > 0 && snapshot.sent == 0 {
+                return Err(StoreError::Rejected(format!(
+                    "the server holds none of the {lost} events it answered for this \
+                     terminal: its store was restored from an older copy, or it runs an older \
+                     version that does not say. Call IT"
+                )));
+            }
             if lost > 0 {
                 return Err(StoreError::Rejected(format!(
-                    "the server has this terminal's events up to seq {} only, and had \
-                     answered {lost} after it: it was restored from an older copy. Call IT",
+                    "the server holds this terminal's events up to seq {} only, and had \
+                     answered {lost} after it: its store was restored from an older copy. \
+                     Call IT",
                     snapshot.sent
                 )));
             }
@@ -719,14 +727,21 @@ impl Store {
 }
 
 /// The server refused one of this terminal's events: take back what it did to the stock
-/// (balances, the PO and receipt counts of a receipt, an order line's progress), so the
-/// terminal agrees with the server again. The event stays in the journal, marked
-/// rejected, for the record; `check` leaves rejected events out of its replay.
-fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
+/// (balances, the PO and receipt counts of a receipt, an order line's progress) and the
+/// discrepancy it raised, so the terminal agrees with the server again. The event stays
+/// in the journal, marked rejected, for the record; `check` leaves rejected events out
+/// of its replay.
+fn undo_rejected(conn: &rusqlite::Connection, id: &str) -> Result<()> {
     let payload: Option<String> = conn
         .prepare_cached("SELECT payload FROM journal WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?;
+    let event = payload.map(|p| serde_json::from_str::<Event>(&p));
+    if let Some(Ok(Event::DiscrepancyRaised { id, .. })) = &event {
+        conn.prepare_cached("DELETE FROM discrepancies WHERE id = ?1")?
+            .execute([id])?;
+        return Ok(());
+    }
     let Some(Ok(Event::StockMoved {
         sku,
         lot,
@@ -736,7 +751,7 @@ fn undo_stock(conn: &rusqlite::Connection, id: &str) -> Result<()> {
         receipt,
         order,
         ..
-    })) = payload.map(|p| serde_json::from_str::<Event>(&p))
+    })) = event
     else {
         return Ok(());
     };

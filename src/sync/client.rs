@@ -105,9 +105,17 @@ pub fn resync(store: &mut Store, transport: &mut dyn Transport) -> Result<Round,
     let mut done = Round::default();
     store.use_sync_memory()?;
     push_outbox(store, transport, &mut done)?;
-    if !done.bootstrapped {
+    // A sync worker on the same store may pull or record answers between the snapshot
+    // and loading it, which makes the store refuse it: push again and ask once more.
+    let mut attempts = 0;
+    while !done.bootstrapped && done.resynced.is_none() {
+        attempts += 1;
         let snapshot = transport.snapshot()?;
-        done.resynced = Some(store.resync(&snapshot)?);
+        match store.resync(&snapshot) {
+            Ok(kept) => done.resynced = Some(kept),
+            Err(StoreError::Rejected(_)) if attempts < 2 => {}
+            Err(e) => return Err(e.into()),
+        }
         // Events recorded meanwhile.
         push_outbox(store, transport, &mut done)?;
     }
