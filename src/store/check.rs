@@ -115,11 +115,9 @@ impl Store {
         // Events the server rejected were taken back from the stock on this terminal. The
         // baseline holds the journal up to its row, except the own events after the seq
         // the snapshot included (those were pending, and applied on top).
-        let baseline =
-            |key| -> Result<i64> { Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0)) };
         let (baseline_ord, baseline_sent) = (
-            baseline(super::sync::BASELINE_ORD)?,
-            baseline(super::sync::BASELINE_SENT)?,
+            self.meta_number(super::sync::BASELINE_ORD)?,
+            self.meta_number(super::sync::BASELINE_SENT)?,
         );
         let mut stmt = self.conn.prepare(
             "SELECT ord, kind, payload FROM journal j

@@ -391,15 +391,13 @@ impl Store {
             .optional()?)
     }
 
+    /// A number kept in `meta`; 0 when there is none.
+    pub(crate) fn meta_number(&self, key: &str) -> Result<i64> {
+        Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.transact(|s| {
-            s.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )?;
-            Ok(())
-        })
+        self.transact(|s| put_meta(&s.conn, key, value))
     }
 
     /// Direct access for tests that need to break the store on purpose.
@@ -411,6 +409,30 @@ impl Store {
 
 /// Append events to the journal with gapless per-terminal sequence numbers and apply each
 /// to the projections. Must run inside a transaction.
+/// Append `events` as the server's own (the server's store is its terminal `server`),
+/// inside the caller's transaction.
+fn record_by_server(s: &Store, at: DateTime<Utc>, events: &[Event]) -> Result<Vec<Recorded>> {
+    use crate::domain::permissions::SERVER_TERMINAL;
+    record_in(
+        &s.conn,
+        s.balances,
+        SERVER_TERMINAL,
+        SERVER_TERMINAL,
+        at,
+        events,
+    )
+}
+
+/// Set `key` in `meta` to `value`, inside the caller's transaction.
+fn put_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([key, value])?;
+    Ok(())
+}
+
 fn record_in(
     tx: &Connection,
     balances: Balances,

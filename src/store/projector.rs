@@ -20,7 +20,7 @@
 //! a moment.
 
 use super::apply::BalanceSums;
-use super::{Balances, Result, Store, StoreError, record_in};
+use super::{Balances, Result, Store, StoreError, put_meta, record_by_server};
 use crate::domain::permissions::SERVER_TERMINAL;
 use crate::domain::{Event, LocationRole, MoveReason};
 use chrono::Utc;
@@ -201,16 +201,6 @@ impl Store {
         Ok(decided)
     }
 
-    /// The open exceptions on a balance, oldest first.
-    fn open_exceptions(&self, location: &str, sku: &str, lot: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM exceptions
-             WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open' ORDER BY raised_at, id",
-        )?;
-        let ids = stmt.query_map(params![location, sku, lot], |r| r.get(0))?;
-        Ok(ids.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// The last journal row after `after` and before `before` that moved (location,
     /// sku, lot), leaving out the rows of `terminal` before its `seq`.
     #[allow(clippy::too_many_arguments)]
@@ -291,11 +281,7 @@ impl Store {
         if !self.projects_balances() {
             return Ok(None);
         }
-        Ok(Some(
-            self.meta(PROJECTED_THROUGH)?
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
-        ))
+        Ok(Some(self.meta_number(PROJECTED_THROUGH)?))
     }
 
     /// For writes that applied their own balances to a store that was caught up.
@@ -309,13 +295,7 @@ impl Store {
     }
 
     fn set_projected_through(&self, ord: i64) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![PROJECTED_THROUGH, ord.to_string()])?;
-        Ok(())
+        put_meta(&self.conn, PROJECTED_THROUGH, &ord.to_string())
     }
 
     /// Read up to `limit` journal events past what the fold holds into its sums (reads
@@ -391,24 +371,10 @@ impl Store {
             // The counts' decisions first: an exception a count resolved is closed before
             // the merge exceptions are raised, so a balance that went negative again
             // after the count gets a new one.
-            let record = |s: &Store, events: &[Event]| -> Result<bool> {
-                if !events.is_empty() {
-                    let now = Utc::now();
-                    record_in(
-                        &s.conn,
-                        s.balances,
-                        SERVER_TERMINAL,
-                        SERVER_TERMINAL,
-                        now,
-                        events,
-                    )?;
-                }
-                Ok(!events.is_empty())
-            };
-            let decided = record(s, &fold.decided)?;
-            let raised = record(s, &s.merge_exceptions(&negative)?)?;
+            let decided = record_by_server(s, Utc::now(), &fold.decided)?;
+            let raised = record_by_server(s, Utc::now(), &s.merge_exceptions(&negative)?)?;
             let mut mark = fold.through;
-            if (decided || raised) && caught_up {
+            if !(decided.is_empty() && raised.is_empty()) && caught_up {
                 mark = s.head()?;
             }
             s.set_projected_through(mark)?;

@@ -4,7 +4,7 @@
 //! sequence number.
 
 use super::receiving::{DISCREPANCY_COLUMNS, discrepancy_from_row};
-use super::{Result, Store, StoreError, append, record_in};
+use super::{Result, Store, StoreError, append, record_by_server};
 use crate::domain::orders::{CustomerOrder, OrderLine, Rma, RmaLine};
 use crate::domain::permissions::{SERVER_TERMINAL, may_record};
 use crate::domain::{Event, LocationKind, User};
@@ -150,6 +150,28 @@ fn now_text(now: DateTime<Utc>) -> String {
     now.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// What an event names, checked by a push against the reference data: at most one item
+/// (with the lot, and the quantity when the event carries stock) and two locations.
+#[derive(Default)]
+struct Named<'a> {
+    sku: Option<&'a str>,
+    lot: Option<&'a str>,
+    qty: Option<i64>,
+    locations: [Option<&'a str>; 2],
+}
+
+impl<'a> Named<'a> {
+    /// An event that holds stock of `sku` and `lot`.
+    fn holding(sku: &'a str, lot: &'a str, qty: Option<i64>) -> Self {
+        Self {
+            sku: Some(sku),
+            lot: Some(lot),
+            qty,
+            locations: [None, None],
+        }
+    }
+}
+
 impl Store {
     /// A one-time enrolment code for `terminal` at `site`, valid for 24 hours. Only its
     /// hash is stored.
@@ -215,17 +237,11 @@ impl Store {
                 "UPDATE enrolments SET used = 1 WHERE code_hash = ?1",
                 [hash(&code)],
             )?;
-            record_in(
-                &s.conn,
-                s.balances,
-                SERVER_TERMINAL,
-                SERVER_TERMINAL,
-                now,
-                &[Event::TerminalEnrolled {
-                    terminal: terminal.clone(),
-                    site: site.clone(),
-                }],
-            )?;
+            let enrolled = Event::TerminalEnrolled {
+                terminal: terminal.clone(),
+                site: site.clone(),
+            };
+            record_by_server(s, now, &[enrolled])?;
             s.conn.execute(
                 "UPDATE terminals SET token_hash = ?2, last_seen = ?3 WHERE terminal = ?1",
                 params![terminal, hash(&token), at],
@@ -522,13 +538,7 @@ impl Store {
         if let Err(reason) = may_record(user, &e.user, &e.event) {
             return Ok(Err(reason));
         }
-        // What the event names, checked below: at most one item (with the lot, when the
-        // event holds stock) and two locations.
-        let (mut sku_named, mut lot_held, mut locations): (
-            Option<&str>,
-            Option<&str>,
-            [Option<&str>; 2],
-        ) = (None, None, [None, None]);
+        let mut named = Named::default();
         match &e.event {
             Event::StockMoved {
                 sku,
@@ -538,11 +548,8 @@ impl Store {
                 lot,
                 ..
             } => {
-                if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
-                    return Ok(Err(format!("quantity {qty} is out of range")));
-                }
-                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
-                locations = [Some(from), Some(to)];
+                named = Named::holding(sku, lot, Some(*qty));
+                named.locations = [Some(from), Some(to)];
             }
             Event::BinCounted {
                 location,
@@ -568,10 +575,10 @@ impl Store {
                         "{location} is not a physical location: only stock on the floor is counted"
                     )));
                 }
-                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
-                locations = [Some(location), None];
+                named = Named::holding(sku, lot, None);
+                named.locations = [Some(location), None];
             }
-            Event::LotDefined { sku, .. } => sku_named = Some(sku),
+            Event::LotDefined { sku, .. } => named.sku = Some(sku),
             Event::ReceiptStarted { po, .. } if self.purchase_order(po)?.is_none() => {
                 return Ok(Err(format!("not found: purchase order {po}")));
             }
@@ -579,17 +586,19 @@ impl Store {
                 return Ok(Err(format!("not found: purchase order {po}")));
             }
             // A discrepancy may be about a whole PO line, so its lot is not checked.
-            Event::DiscrepancyRaised { sku, .. } => sku_named = Some(sku),
+            Event::DiscrepancyRaised { sku, .. } => named.sku = Some(sku),
             Event::LabelPrinted { sku, lot, qty, .. } => {
-                if *qty <= 0 || *qty > crate::domain::MAX_MOVE_QTY {
-                    return Ok(Err(format!("quantity {qty} is out of range")));
-                }
-                (sku_named, lot_held) = (Some(sku.as_str()), Some(lot.as_str()));
+                named = Named::holding(sku, lot, Some(*qty));
             }
             _ => {}
         }
-        if let Some(sku) = sku_named {
-            match (seen.lot_tracked(sku), lot_held) {
+        if let Some(qty) = named.qty
+            && (qty <= 0 || qty > crate::domain::MAX_MOVE_QTY)
+        {
+            return Ok(Err(format!("quantity {qty} is out of range")));
+        }
+        if let Some(sku) = named.sku {
+            match (seen.lot_tracked(sku), named.lot) {
                 (None, _) => return Ok(Err(format!("not found: item {sku}"))),
                 (Some(tracked), Some(lot)) if tracked == lot.is_empty() => {
                     return Ok(Err(format!(
@@ -599,7 +608,7 @@ impl Store {
                 _ => {}
             }
         }
-        for code in locations.into_iter().flatten() {
+        for code in named.locations.into_iter().flatten() {
             match seen.site_of(code) {
                 None => return Ok(Err(format!("not found: location {code}"))),
                 Some(s) if s != site => {
@@ -640,7 +649,7 @@ impl Store {
             let physical = self
                 .location(location)?
                 .is_some_and(|l| l.kind == LocationKind::Physical);
-            if physical && !self.open_exception(location, sku, lot)? {
+            if physical && self.open_exceptions(location, sku, lot)?.is_empty() {
                 out.push(Event::ExceptionRaised {
                     id: Uuid::now_v7().to_string(),
                     location: location.clone(),
@@ -655,15 +664,20 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether an open exception exists for this balance.
-    pub(super) fn open_exception(&self, location: &str, sku: &str, lot: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM exceptions
-                 WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open')",
-            )?
-            .query_row([location, sku, lot], |r| r.get(0))?)
+    /// The ids of a balance's open exceptions, oldest first.
+    pub(super) fn open_exceptions(
+        &self,
+        location: &str,
+        sku: &str,
+        lot: &str,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM exceptions
+             WHERE location = ?1 AND sku = ?2 AND lot = ?3 AND state = 'open'
+             ORDER BY raised_at, id",
+        )?;
+        let ids = stmt.query_map([location, sku, lot], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The highest global sequence number.

@@ -2,7 +2,7 @@
 //! the server gave, the pull cursor, and applying pulled events and snapshots.
 
 use super::apply::StockSums;
-use super::{Balances, Known, Result, Store, StoreError, append_with};
+use super::{Balances, Known, Result, Store, StoreError, append_with, put_meta};
 use crate::domain::Event;
 use crate::domain::permissions::SERVER_TERMINAL;
 use crate::sync::wire::{Ordered, Pulled, PushResult, Snapshot, SnapshotBalance, WireEvent};
@@ -126,11 +126,7 @@ impl Store {
                 (SITE, &e.site),
                 (TOKEN, &e.token),
             ] {
-                s.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [k, v.as_str()],
-                )?;
+                put_meta(&s.conn, k, v)?;
             }
             Ok(())
         })?;
@@ -202,10 +198,7 @@ impl Store {
     }
 
     fn answered(&self) -> Result<i64> {
-        Ok(self
-            .meta(ANSWERED)?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        self.meta_number(ANSWERED)
     }
 
     /// Move the answered-up-to marker past every own event that has its answer, so the
@@ -222,12 +215,7 @@ impl Store {
             )?
             .query_row(params![self.terminal, from], |r| r.get(0))?;
         if next > from {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute(params![ANSWERED, next.to_string()])?;
+            put_meta(&self.conn, ANSWERED, &next.to_string())?;
         }
         Ok(())
     }
@@ -302,7 +290,7 @@ impl Store {
 
     /// The last global sequence number pulled.
     pub fn cursor(&self) -> Result<i64> {
-        Ok(self.meta(CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        self.meta_number(CURSOR)
     }
 
     pub fn last_sync(&self) -> Result<Option<String>> {
@@ -420,12 +408,7 @@ impl Store {
         if to <= from {
             return Ok(());
         }
-        self.conn
-            .prepare_cached(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![CURSOR, to.to_string()])?;
+        put_meta(&self.conn, CURSOR, &to.to_string())?;
         self.advance_answered()
     }
 
@@ -585,10 +568,9 @@ impl Store {
     /// the pending events again; the caller has made sure the snapshot includes every
     /// own event that is not pending. Returns how many pending events were applied.
     fn load_snapshot(&mut self, snapshot: &Snapshot) -> Result<usize> {
-        let s = self;
-        let pending = s.pending(usize::MAX)?;
+        let pending = self.pending(usize::MAX)?;
         // The projections the snapshot provides are rebuilt from it.
-        s.conn.execute_batch(
+        self.conn.execute_batch(
             "DELETE FROM receipt_lines; DELETE FROM receipts; DELETE FROM discrepancies;
              DELETE FROM exceptions; DELETE FROM stock; DELETE FROM baseline;
              UPDATE purchase_orders SET status = 'open';
@@ -598,21 +580,21 @@ impl Store {
             user: SERVER_TERMINAL,
             terminal: SERVER_TERMINAL,
             at: "",
-            balances: s.balances,
+            balances: self.balances,
         };
         for e in &snapshot.reference {
-            super::apply::apply(&s.conn, e, &server)?;
+            super::apply::apply(&self.conn, e, &server)?;
         }
         let p = &snapshot.progress;
         for (po, line, received, damaged) in &p.po_lines {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "UPDATE po_lines SET received = ?3, damaged = ?4 WHERE po = ?1 AND line = ?2",
                 )?
                 .execute(params![po, line, received, damaged])?;
         }
         for (order, line, picked, shipped) in &p.order_lines {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "UPDATE customer_orders SET picked = ?3, shipped = ?4
                      WHERE order_no = ?1 AND line = ?2",
@@ -620,12 +602,12 @@ impl Store {
                 .execute(params![order, line, picked, shipped])?;
         }
         for po in &p.closed_pos {
-            s.conn
+            self.conn
                 .prepare_cached("UPDATE purchase_orders SET status = 'closed' WHERE po = ?1")?
                 .execute([po])?;
         }
         for r in &p.receipts {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "INSERT INTO receipts (receipt, po, delivery_note, terminal, started_by,
                          started_at, checked_by, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -642,14 +624,14 @@ impl Store {
                 ])?;
         }
         for (receipt, line, sku, good, damaged) in &p.receipt_lines {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "INSERT INTO receipt_lines (receipt, line, sku, good, damaged) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![receipt, line, sku, good, damaged])?;
         }
         for d in &p.discrepancies {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "INSERT INTO discrepancies (id, kind, state, receipt, po, line, sku, lot, qty,
                          note, raised_by, raised_at)
@@ -671,7 +653,7 @@ impl Store {
                 ])?;
         }
         for x in &p.exceptions {
-            s.conn
+            self.conn
                 .prepare_cached(
                     "INSERT INTO exceptions (id, location, sku, lot, qty, reason, recount, state, raised_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -680,7 +662,7 @@ impl Store {
                     x.id, x.location, x.sku, x.lot, x.qty, x.reason, x.recount, x.state, x.raised_at
                 ])?;
         }
-        s.load_balances(&snapshot.balances)?;
+        self.load_balances(&snapshot.balances)?;
         // Own events are not in the snapshot: apply again those whose projections
         // were rebuilt above. (Logins and reference data kept theirs.)
         for e in &pending {
@@ -698,29 +680,21 @@ impl Store {
                     user: &e.user,
                     terminal: &e.terminal,
                     at: &e.at,
-                    balances: s.balances,
+                    balances: self.balances,
                 };
-                super::apply::apply(&s.conn, &e.event, &meta)?;
+                super::apply::apply(&self.conn, &e.event, &meta)?;
             }
         }
         // What `check` replays on top of the baseline: the journal after this point,
         // and the own events after `sent` (the pending ones applied again above).
-        let last_ord: i64 =
-            s.conn
-                .query_row("SELECT COALESCE(MAX(ord), 0) FROM journal", [], |r| {
-                    r.get(0)
-                })?;
+        let last_ord = self.head()?;
         for (k, v) in [
             (CURSOR, snapshot.gseq.to_string()),
             (BOOTSTRAPPED, snapshot.gseq.to_string()),
             (BASELINE_ORD, last_ord.to_string()),
             (BASELINE_SENT, snapshot.sent.to_string()),
         ] {
-            s.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
+            put_meta(&self.conn, k, &v)?;
         }
         Ok(pending.len())
     }
