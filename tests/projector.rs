@@ -159,21 +159,26 @@ impl Term {
         }
     }
 
+    /// `event` recorded by `user` as this terminal's next event.
+    fn stamp(&mut self, user: &str, event: Event) -> WireEvent {
+        self.seq += 1;
+        WireEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            terminal: self.who.terminal.clone(),
+            seq: self.seq,
+            user: user.into(),
+            at: Utc::now().to_rfc3339(),
+            event,
+        }
+    }
+
     /// The wire events of `moves`, with this terminal's next sequence numbers.
     fn wire(&mut self, moves: &[Mv]) -> Vec<WireEvent> {
         moves
             .iter()
             .map(|m| {
-                self.seq += 1;
                 let (event, user) = m.event();
-                WireEvent {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    terminal: self.who.terminal.clone(),
-                    seq: self.seq,
-                    user: user.into(),
-                    at: Utc::now().to_rfc3339(),
-                    event,
-                }
+                self.stamp(user, event)
             })
             .collect()
     }
@@ -1279,12 +1284,18 @@ fn a_snapshot_right_after_pushes_holds_the_balances_of_its_gseq() -> TestResult 
     Ok(())
 }
 
-/// Sellable stock of `sku` at WH1 as availability reports it (which catches up first).
-fn sellable(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<i64> {
+/// `sku` at WH1 as availability reports it (which catches up first): (sellable,
+/// reserved), zeros when it has no row.
+fn availability_of(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<(i64, i64)> {
     Ok(s.availability(Some("WH1"), today)?
         .into_iter()
         .find(|a| a.sku == sku)
-        .map_or(0, |a| a.sellable))
+        .map_or((0, 0), |a| (a.sellable, a.reserved)))
+}
+
+/// Sellable stock of `sku` at WH1, as [`availability_of`].
+fn sellable(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<i64> {
+    Ok(availability_of(s, today, sku)?.0)
 }
 
 #[test]
@@ -1312,14 +1323,8 @@ fn availability_right_after_pushes_counts_them() -> TestResult {
 
 /// Push one movement and return the server's answer for it.
 fn push_one(server: &mut Store, t: &mut Term, m: Mv) -> TestResult<PushResult> {
-    let events = t.wire(&[m]);
-    let mut results = server.push(&t.who, &events, Utc::now())?;
-    ensure!(
-        results.len() == 1,
-        "{} answers for one event",
-        results.len()
-    );
-    results.pop().ok_or_else(|| "no answer".into())
+    let (event, user) = m.event();
+    t.send(server, user, event)
 }
 
 fn ensure_rejected(r: &PushResult, because: &str, when: &str) -> TestResult {
@@ -1480,39 +1485,40 @@ impl Term {
             Some(b) => b,
             None => server.head()?,
         };
-        let count = Event::BinCounted {
-            location: location.into(),
-            sku: sku.into(),
-            lot: String::new(),
-            counted,
-            basis,
-        };
-        self.send(server, "1006", count)
+        self.send(server, "1006", bin_counted(location, sku, counted, basis))
     }
 
     /// Push one `event` recorded by `user`, and return the server's answer.
     fn send(&mut self, server: &mut Store, user: &str, event: Event) -> TestResult<PushResult> {
-        self.seq += 1;
-        let event = WireEvent {
-            id: uuid::Uuid::now_v7().to_string(),
-            terminal: self.who.terminal.clone(),
-            seq: self.seq,
-            user: user.into(),
-            at: Utc::now().to_rfc3339(),
-            event,
-        };
+        let event = self.stamp(user, event);
         let mut results = server.push(&self.who, &[event], Utc::now())?;
+        ensure!(
+            results.len() == 1,
+            "{} answers for one event",
+            results.len()
+        );
         results.pop().ok_or_else(|| "no answer".into())
+    }
+}
+
+/// A count of `counted` of `sku` (no lot) at `location`, based on event `basis`.
+fn bin_counted(location: &str, sku: &str, counted: i64, basis: i64) -> Event {
+    Event::BinCounted {
+        location: location.into(),
+        sku: sku.into(),
+        lot: String::new(),
+        counted,
+        basis,
     }
 }
 
 /// Exceptions raised for counts, with their reasons.
 fn count_reviews(s: &Store) -> TestResult<Vec<(String, i64, String)>> {
-    let mut stmt = s.connection().prepare(
-        "SELECT location, qty, reason FROM exceptions WHERE reason LIKE 'a count of%' ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(s.exceptions(None, false)?
+        .into_iter()
+        .filter(|e| e.reason.starts_with("a count of"))
+        .map(|e| (e.location, e.qty, e.reason))
+        .collect())
 }
 
 #[test]
@@ -1681,14 +1687,7 @@ fn a_count_is_checked_like_any_event() -> TestResult {
         "a lot-tracked item counted without its lot",
     )?;
     // A picker may not count.
-    let by_picker = Event::BinCounted {
-        location: "DOCK-01".into(),
-        sku: "SKU-10001".into(),
-        lot: String::new(),
-        counted: 1,
-        basis: head,
-    };
-    let r = t.send(&mut s, "1003", by_picker)?;
+    let r = t.send(&mut s, "1003", bin_counted("DOCK-01", "SKU-10001", 1, head))?;
     ensure_rejected(&r, "may not record bin counted", "a picker's count")?;
     Ok(())
 }
@@ -1782,10 +1781,7 @@ fn progress_of(s: &Store, line: i64) -> TestResult<(i64, i64)> {
 }
 
 fn reserved(s: &mut Store, today: NaiveDate, sku: &str) -> TestResult<i64> {
-    Ok(s.availability(Some("WH1"), today)?
-        .into_iter()
-        .find(|a| a.sku == sku)
-        .map_or(0, |a| a.reserved))
+    Ok(availability_of(s, today, sku)?.1)
 }
 
 /// A pick out of the pick face and a shipment for an order line move its progress on the
@@ -1856,12 +1852,7 @@ fn order_progress_follows_picks_and_shipments() -> TestResult {
         &for_order("PACK-01", "CUSTOMER", 2, MoveReason::Ship, 1),
     )?;
     ensure!(progress_of(&t1, 1)? == (5, 5), "{:?}", progress_of(&t1, 1)?);
-    let who = TerminalInfo {
-        terminal: "T1".into(),
-        site: "WH1".into(),
-        pending: None,
-    };
-    let results = s.push(&who, &t1.pending(usize::MAX)?, Utc::now())?;
+    let results = s.push(&Term::new("T1").who, &t1.pending(usize::MAX)?, Utc::now())?;
     ensure!(
         matches!(results.last(), Some(PushResult::Rejected { .. })),
         "{results:?}"
@@ -2083,10 +2074,7 @@ fn a_rejected_discrepancy_is_taken_back() -> TestResult {
         note: String::new(),
     };
     t1.record("1001", &[raised("PO-5001"), raised("PO-NOPE")])?;
-    let count = |t: &Store| -> TestResult<i64> {
-        Ok(t.connection()
-            .query_row("SELECT COUNT(*) FROM discrepancies", [], |r| r.get(0))?)
-    };
+    let count = |t: &Store| -> TestResult<usize> { Ok(t.discrepancies()?.len()) };
     let before = count(&t1)?;
     let results = s.push(&Term::new("T1").who, &t1.pending(usize::MAX)?, Utc::now())?;
     ensure!(

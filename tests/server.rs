@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration as Days, Utc};
-use common::ensure;
+use common::{ensure, free_address};
 use floorhand::domain::{Event, MoveReason};
 use floorhand::import;
 use floorhand::server::{self, AppState, LocalServer, admin};
@@ -796,16 +796,7 @@ impl Cli {
     }
 
     fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_floorhand"));
-        c.args(args)
-            .env("XDG_DATA_HOME", self.dir.path().join("data"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("FLOORHAND_CONFIG", self.dir.path().join("none.toml"))
-            .env("RUST_BACKTRACE", "0")
-            .env_remove("FLOORHAND_DB")
-            .env_remove("FLOORHAND_SERVER_STORE")
-            .env_remove("FLOORHAND_LISTEN");
-        c
+        common::floorhand(self.dir.path(), args)
     }
 }
 
@@ -910,14 +901,6 @@ fn the_server_commands_administer_the_servers_store() -> TestResult {
         .stderr(std::process::Stdio::null())
         .spawn()?;
     serves(child, &listen, |_| true)
-}
-
-/// An address on loopback with a port the OS has just handed out.
-fn free_address() -> TestResult<String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    Ok(format!("127.0.0.1:{port}"))
 }
 
 /// Whether the `floorhand serve` in `child` comes to answer `/v1/health` on `listen`

@@ -24,6 +24,8 @@ pub mod sync;
 
 use floorhand::domain::MoveReason;
 use floorhand::store::Move;
+use std::path::Path;
+use std::process::Command;
 
 /// What a test (or a helper) returns: `?` takes any error.
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -60,4 +62,29 @@ pub fn mv(sku: &str, lot: &str, from: &str, to: &str, qty: i64, reason: MoveReas
 #[allow(dead_code)]
 pub fn from_supplier(sku: &str, to: &str, qty: i64) -> Move {
     mv(sku, "", "SUPPLIER", to, qty, MoveReason::Receipt)
+}
+
+/// The real `floorhand` binary with `args`, its data and config directories inside the
+/// test's directory `dir` and nothing from the environment that picks a store or address.
+#[allow(dead_code)]
+pub fn floorhand(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_floorhand"));
+    c.args(args)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("FLOORHAND_CONFIG", dir.join("none.toml"))
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("FLOORHAND_DB")
+        .env_remove("FLOORHAND_SERVER_STORE")
+        .env_remove("FLOORHAND_LISTEN");
+    c
+}
+
+/// An address on loopback with a port the OS has just handed out.
+#[allow(dead_code)]
+pub fn free_address() -> std::io::Result<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    Ok(format!("127.0.0.1:{port}"))
 }

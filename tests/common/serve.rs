@@ -4,24 +4,12 @@
 use super::{TestResult, ensure};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const SIGKILL: i32 = 9;
 
-/// `floorhand` with its data and config directories inside the test's directory.
-pub fn floorhand(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_floorhand"));
-    c.args(args)
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("FLOORHAND_CONFIG", dir.join("none.toml"))
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("FLOORHAND_DB")
-        .env_remove("FLOORHAND_SERVER_STORE")
-        .env_remove("FLOORHAND_LISTEN");
-    c
-}
+pub use super::floorhand;
 
 pub fn admin(dir: &Path, store: &Path, args: &[&str]) -> TestResult<String> {
     let store = store.to_string_lossy().into_owned();
@@ -49,14 +37,11 @@ impl Server {
     /// `serve` prints the address it was asked for, not the one it bound, so the port is
     /// chosen here: one the OS has just handed out.
     pub fn start(dir: &Path, store: &Path) -> TestResult<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
         let mut s = Self {
             child: None,
             dir: dir.to_path_buf(),
             store: store.to_path_buf(),
-            listen: format!("127.0.0.1:{port}"),
+            listen: super::free_address()?,
             agent: ureq::Agent::new_with_config(
                 ureq::Agent::config_builder()
                     .http_status_as_error(false)

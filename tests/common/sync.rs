@@ -296,29 +296,41 @@ pub fn journal_moves(store: &Store, through: i64) -> TestResult<Vec<JournalMove>
     let mut moves = Vec::new();
     while let Some(r) = rows.next()? {
         let payload: String = r.get(1)?;
-        if let Event::StockMoved {
+        moves.extend(as_move(r.get(0)?, serde_json::from_str(&payload)?));
+    }
+    Ok(moves)
+}
+
+/// `event` at journal row `ord` as a movement, if it is one.
+pub fn as_move(ord: i64, event: Event) -> Option<JournalMove> {
+    match event {
+        Event::StockMoved {
             sku,
             lot,
             from,
             to,
             qty,
             ..
-        } = serde_json::from_str(&payload)?
-        {
-            moves.push(JournalMove {
-                ord: r.get(0)?,
-                from: (from, sku.clone(), lot.clone()),
-                to: (to, sku, lot),
-                qty,
-            });
-        }
+        } => Some(JournalMove {
+            ord,
+            from: (from, sku.clone(), lot.clone()),
+            to: (to, sku, lot),
+            qty,
+        }),
+        _ => None,
     }
-    Ok(moves)
 }
 
 /// The balances `moves` leave when they start from nothing, zeros removed.
 pub fn replay_moves<'a>(moves: impl IntoIterator<Item = &'a JournalMove>) -> BTreeMap<Key, i64> {
-    let mut out = BTreeMap::new();
+    replay_onto(BTreeMap::new(), moves)
+}
+
+/// The balances `moves` leave when they start from `base`, zeros removed.
+pub fn replay_onto<'a>(
+    mut out: BTreeMap<Key, i64>,
+    moves: impl IntoIterator<Item = &'a JournalMove>,
+) -> BTreeMap<Key, i64> {
     for m in moves {
         *out.entry(m.from.clone()).or_default() -= m.qty;
         *out.entry(m.to.clone()).or_default() += m.qty;
